@@ -1,0 +1,148 @@
+// The demo page in headless Chromium: it generates digit-like images with the trained model,
+// stays responsive while sampling, shows an error for a malformed model file (and keeps the
+// previous model working), has no console errors; saves a screenshot to look at.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate, launch, openPage, serveSite, sourceDir, waitForModel } from './browser.mjs';
+
+const outDir = process.env.DDPM_BROWSER_OUT || join(sourceDir, 'build', 'browser-test');
+mkdirSync(outDir, { recursive: true });
+
+// The page's model list plus a malformed file, served beside the real ones.
+const realIndex = JSON.parse(readFileSync(join(sourceDir, 'web', 'models', 'index.json'), 'utf8'));
+const testIndex = {
+  models: [...realIndex.models, { file: 'broken.json', name: 'broken model' }],
+};
+const server = await serveSite({
+  '/models/test-index.json': JSON.stringify(testIndex),
+  '/models/broken.json': '{"format": "ddpm-weights", "version": 1, "model": {"type": "unet", ',
+});
+const browser = await launch();
+test.after(async () => { await browser.close(); await server.close(); });
+
+// Per 28x28 cell of the grid's pixels (grey 0..255): the share of dark and bright pixels and
+// the high-frequency energy: mean squared difference of horizontal neighbours over twice the
+// variance (about 1 for white noise, small for smooth strokes on a flat background).
+function cellStats(grey, width, cells, size, pad) {
+  return cells.map(([col, row]) => {
+    const px = [];
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        px.push(grey[(row * (size + pad) + pad + y) * width + col * (size + pad) + pad + x]);
+      }
+    }
+    const mean = px.reduce((a, b) => a + b, 0) / px.length;
+    const variance = px.reduce((a, b) => a + (b - mean) ** 2, 0) / px.length;
+    let diff = 0;
+    let count = 0;
+    for (let y = 0; y < size; y++) {
+      for (let x = 1; x < size; x++) {
+        diff += (px[y * size + x] - px[y * size + x - 1]) ** 2;
+        count++;
+      }
+    }
+    return {
+      dark: px.filter((v) => v < 40).length / px.length,
+      bright: px.filter((v) => v > 180).length / px.length,
+      hf: variance > 0 ? diff / count / (2 * variance) : 0,
+    };
+  });
+}
+
+async function gridPixels(page) {
+  return page.evaluate(() => {
+    const p = document.querySelector('ddpm-demo').painter;
+    const grey = Array.from({ length: p.image.width * p.image.height },
+                            (_, i) => p.image.data[i * 4]);
+    return { grey, width: p.image.width, cols: p.cols, n: p.n, pad: p.pad, size: p.shape.h };
+  });
+}
+
+test('the page generates digit-like images, stays responsive, survives a malformed model',
+  async () => {
+    const { page, errors } = await openPage(browser,
+      `${server.url}/index.html?models=models/test-index.json`);
+    await waitForModel(page);
+
+    // a tick counter on the main thread, read while the workers sample
+    await page.evaluate(() => {
+      window.__ticks = [];
+      window.__timer = setInterval(() => window.__ticks.push(performance.now()), 20);
+    });
+    const runPromise = generate(page, { samples: 16, seed: 1 });
+    await page.waitForFunction(() => {
+      const el = document.querySelector('ddpm-demo');
+      return el.running && el.running.steps >= 1;
+    }, null, { timeout: 120000 });
+    const t0 = Date.now();
+    const midRun = await page.evaluate(() => document.querySelector('ddpm-demo').running !== null);
+    const evaluateMs = Date.now() - t0;
+    const run = await runPromise;
+    const ticks = await page.evaluate(() => { clearInterval(window.__timer); return window.__ticks; });
+    assert.ok(midRun, 'evaluate() answered while sampling was in progress');
+    let maxGap = 0;
+    for (let i = 1; i < ticks.length; i++) maxGap = Math.max(maxGap, ticks[i] - ticks[i - 1]);
+    // a frozen main thread would stop the 20 ms timer for the whole run
+    assert.ok(maxGap < 1000, `main-thread timer gap ${maxGap.toFixed(0)} ms`);
+    assert.ok(evaluateMs < 1000, `evaluate() mid-run took ${evaluateMs} ms`);
+    console.log(`run: ${JSON.stringify(run)}; timer ticks ${ticks.length}, max gap ` +
+                `${maxGap.toFixed(0)} ms`);
+
+    // digit-like: dark background, some bright strokes, smooth (unlike noise)
+    const g = await gridPixels(page);
+    assert.equal(g.n, 16);
+    const cells = Array.from({ length: g.n }, (_, i) => [i % g.cols, Math.floor(i / g.cols)]);
+    const stats = cellStats(g.grey, g.width, cells, g.size, g.pad);
+    const digitLike = stats.filter((s) => s.dark > 0.5 && s.bright > 0.04 && s.hf < 0.5);
+    console.log('cells (dark, bright, hf):',
+                stats.map((s) => `${s.dark.toFixed(2)}/${s.bright.toFixed(2)}/${s.hf.toFixed(2)}`)
+                  .join(' '));
+    assert.ok(digitLike.length >= 12, `${digitLike.length} of 16 cells look like digits`);
+    // and pure noise fails the same check (the statistic can tell them apart)
+    const noise = Array.from({ length: 28 * 28 }, () => Math.round(Math.random() * 255));
+    const [ns] = cellStats(noise, 28, [[0, 0]], 28, 0);
+    assert.ok(!(ns.dark > 0.5 && ns.bright > 0.04 && ns.hf < 0.5), 'noise is not digit-like');
+    await page.screenshot({ path: join(outDir, 'page.png'), fullPage: true });
+
+    // a malformed model file: an error message, the previous model keeps working
+    await page.selectOption('ddpm-demo >> select[name="model"]', { label: 'broken model' });
+    await page.waitForFunction(() =>
+      document.querySelector('ddpm-demo').el.modelError.textContent.includes('broken model'),
+    null, { timeout: 60000 });
+    const message = await page.evaluate(() =>
+      document.querySelector('ddpm-demo').el.modelError.textContent);
+    console.log(`malformed model message: ${message}`);
+    assert.match(message, /Could not load model "broken model"/);
+    assert.match(message, /previous model stays loaded/);
+    await page.screenshot({ path: join(outDir, 'page-error.png'), fullPage: true });
+    const again = await generate(page, { samples: 4, seed: 2 });
+    assert.equal(again.batch, 4);
+
+    // bad settings: visible messages, nothing runs
+    await page.fill('ddpm-demo >> input[name="steps"]', '-5');
+    await page.fill('ddpm-demo >> input[name="samples"]', '');
+    const shown = await page.evaluate(() =>
+      document.querySelector('ddpm-demo').el.errors.textContent);
+    assert.match(shown, /Steps: -5 is out of range/);
+    assert.match(shown, /Samples: enter an integer/);
+
+    assert.deepEqual(errors, [], 'no console errors');
+  });
+
+test('the page is usable on a phone-sized screen', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 },
+                                       deviceScaleFactor: 2, isMobile: true });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${server.url}/index.html`);
+  await waitForModel(page);
+  // nothing wider than the screen: no horizontal scrolling
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `page is ${width} px wide on a 390 px screen`);
+  await page.screenshot({ path: join(outDir, 'page-phone.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,182 @@
+// The JavaScript interface of the wasm module (embind): class DdpmSession, the portable RNG,
+// and the translation of C++ errors into JavaScript Error objects carrying the message.
+#include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/val.h>
+
+#include <cmath>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "ddpm_session.hpp"
+#include "rng.hpp"
+#include "schedule.hpp"
+
+namespace {
+
+using emscripten::val;
+
+// Runs body; a C++ exception becomes a thrown JavaScript Error with the same message.
+template <typename F>
+auto guarded(F&& body) -> decltype(body()) {
+  std::string message;
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (...) {
+    message = "unknown error";
+  }
+  val::global("Error").new_(message).throw_();
+}
+
+// Reads an optional number field of a JS options object; checks it is a finite number.
+double number_field(const val& options, const char* name, double fallback) {
+  val v = options[name];
+  if (v.isUndefined() || v.isNull()) return fallback;
+  if (!v.isNumber()) throw std::invalid_argument(std::string(name) + ": expected a number");
+  double d = v.as<double>();
+  if (!std::isfinite(d)) throw std::invalid_argument(std::string(name) + ": must be finite");
+  return d;
+}
+
+int int_field(const val& options, const char* name, int fallback, double lo, double hi) {
+  double d = number_field(options, name, fallback);
+  if (d != std::floor(d) || d < lo || d > hi) {
+    throw std::invalid_argument(std::string(name) + ": expected an integer in " +
+                                std::to_string(static_cast<long long>(lo)) + ".." +
+                                std::to_string(static_cast<long long>(hi)) + ", got " +
+                                std::to_string(d));
+  }
+  return static_cast<int>(d);
+}
+
+std::string string_field(const val& options, const char* name, const std::string& fallback) {
+  val v = options[name];
+  if (v.isUndefined() || v.isNull()) return fallback;
+  if (!v.isString()) throw std::invalid_argument(std::string(name) + ": expected a string");
+  return v.as<std::string>();
+}
+
+// {sampler, steps, eta, guidance, label, seed, batch, firstSample, spacing, clipX0}
+ddpm::SessionConfig parse_config(const ddpm::DdpmSession& s, const val& options) {
+  if (!options.isObject()) throw std::invalid_argument("configure: expected an options object");
+  ddpm::SessionConfig c;
+  ddpm::SamplerOptions& o = c.sampler;
+  o.kind = ddpm::parse_sampler_kind(string_field(options, "sampler", "ddim"));
+  const int T = s.schedule().T;
+  o.steps = int_field(options, "steps", o.kind == ddpm::SamplerKind::ddpm ? T : 50, 1, T);
+  o.spacing = ddpm::parse_spacing(string_field(options, "spacing", "leading"));
+  o.eta = number_field(options, "eta", 0.0);
+  o.guidance = number_field(options, "guidance", 1.0);
+  val clip = options["clipX0"];
+  if (!clip.isUndefined() && !clip.isNull()) {
+    if (!clip.isTrue() && !clip.isFalse()) throw std::invalid_argument("clipX0: expected bool");
+    o.clip_x0 = clip.isTrue();
+  }
+  // Seeds are integers a JS number holds exactly (below 2^53).
+  double seed = number_field(options, "seed", 0);
+  if (seed != std::floor(seed) || seed < 0 || seed > 9007199254740991.0) {
+    throw std::invalid_argument("seed: expected an integer in 0..2^53-1");
+  }
+  o.seed = static_cast<uint64_t>(seed);
+  o.first_sample = int_field(options, "firstSample", 0, 0, 1 << 30);
+  c.batch = int_field(options, "batch", 1, 1, ddpm::kMaxSessionBatch);
+  c.label = int_field(options, "label", -1, -1, s.model().num_classes - 1);
+  return c;
+}
+
+class JsSession {
+ public:
+  explicit JsSession(const std::string& text)
+      : s_(guarded([&] { return std::make_unique<ddpm::DdpmSession>(text); })) {}
+
+  void configure(val options) {
+    guarded([&] { s_->configure(parse_config(*s_, options)); });
+  }
+  void step() {
+    guarded([&] {
+      if (!s_->configured()) throw std::logic_error("step: call configure() first");
+      s_->step();
+    });
+  }
+  bool done() const { return !s_->configured() || s_->done(); }
+  int stepIndex() const { return s_->configured() ? s_->step_index() : 0; }
+  int numSteps() const { return s_->configured() ? s_->num_steps() : 0; }
+  int nextT() const { return s_->configured() ? s_->next_t() : 0; }
+  int batch() const { return s_->configured() ? s_->batch() : 0; }
+  int dim() const { return s_->dim(); }
+
+  // Views into wasm memory, valid until the next call that may grow it (step, configure).
+  val x() const { return view(s_->configured() ? s_->x() : nullptr); }
+  val x0() const { return view(s_->configured() ? s_->x0() : nullptr); }
+
+  std::string info() const { return guarded([&] { return s_->info_json(); }); }
+
+  // A copy of one schedule table, t = 0..T: beta, alpha_bar, log_snr, sqrt_alpha_bar, ...
+  val scheduleTable(const std::string& name) const {
+    return guarded([&] {
+      const ddpm::Schedule& sc = s_->schedule();
+      const std::vector<double>* table =
+          name == "beta" ? &sc.beta
+          : name == "alpha_bar" ? &sc.alpha_bar
+          : name == "log_snr" ? &sc.log_snr
+          : name == "sqrt_alpha_bar" ? &sc.sqrt_alpha_bar
+          : name == "sqrt_one_minus_alpha_bar" ? &sc.sqrt_one_minus_alpha_bar
+          : name == "posterior_variance" ? &sc.posterior_variance : nullptr;
+      if (!table) throw std::invalid_argument("scheduleTable: unknown table '" + name + "'");
+      val copy = val::global("Float64Array").new_(table->size());
+      copy.call<void>("set", val(emscripten::typed_memory_view(table->size(), table->data())));
+      return copy;
+    });
+  }
+
+ private:
+  val view(const float* p) const {
+    size_t n = p ? static_cast<size_t>(s_->batch()) * s_->dim() : 0;
+    return val(emscripten::typed_memory_view(n, p));
+  }
+  std::unique_ptr<ddpm::DdpmSession> s_;
+};
+
+// n normals of stream `stream` of `seed` (the sampler's noise source), as a Float32Array copy.
+val normals(double seed, double stream, int n) {
+  return guarded([&] {
+    if (seed < 0 || seed != std::floor(seed) || stream < 0 || stream != std::floor(stream)) {
+      throw std::invalid_argument("normals: seed and stream must be non-negative integers");
+    }
+    if (n < 0 || n > (1 << 24)) throw std::invalid_argument("normals: n must be in 0..2^24");
+    std::vector<float> out(static_cast<size_t>(n));
+    ddpm::NormalRng rng(static_cast<uint64_t>(seed), static_cast<uint64_t>(stream));
+    rng.fill(out.data(), out.size());
+    val copy = val::global("Float32Array").new_(out.size());
+    copy.call<void>("set", val(emscripten::typed_memory_view(out.size(), out.data())));
+    return copy;
+  });
+}
+
+// Bytes of wasm memory now reserved (it only grows): the module's memory footprint.
+double memoryBytes() { return static_cast<double>(emscripten_get_heap_size()); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(ddpm_module) {
+  using namespace emscripten;
+  class_<JsSession>("DdpmSession")
+      .constructor<std::string>()
+      .function("configure", &JsSession::configure)
+      .function("step", &JsSession::step)
+      .function("done", &JsSession::done)
+      .function("stepIndex", &JsSession::stepIndex)
+      .function("numSteps", &JsSession::numSteps)
+      .function("nextT", &JsSession::nextT)
+      .function("batch", &JsSession::batch)
+      .function("dim", &JsSession::dim)
+      .function("x", &JsSession::x)
+      .function("x0", &JsSession::x0)
+      .function("info", &JsSession::info)
+      .function("scheduleTable", &JsSession::scheduleTable);
+  function("normals", &normals);
+  function("memoryBytes", &memoryBytes);
+}

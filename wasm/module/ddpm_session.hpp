@@ -1,0 +1,61 @@
+// One sampling session of the browser module: a loaded model (Eigen UNet engine) and a sampler
+// that the page advances one denoising step per call, reading x_t and x0-hat in place.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sampler.hpp"
+#include "schedule.hpp"
+#include "weights.hpp"
+
+namespace ddpm {
+
+class UNetEngine;
+
+// What the page chooses for one run (one worker's share of the grid).
+struct SessionConfig {
+  SamplerOptions sampler;  // kind, steps, eta, guidance, seed, first_sample, ...
+  int batch = 1;           // samples in this session (1..kMaxSessionBatch)
+  int label = -1;          // digit class for every sample, or -1 for none (unconditional)
+};
+
+constexpr int kMaxSessionBatch = 64;
+
+class DdpmSession {
+ public:
+  // Parses and validates the weights JSON; throws std::runtime_error naming the field.
+  explicit DdpmSession(const std::string& weights_json);
+  ~DdpmSession();
+
+  // Starts a new run: draws x_T from each sample's stream. Throws std::invalid_argument
+  // naming the option when it is out of range for this model.
+  void configure(const SessionConfig& config);
+
+  bool configured() const { return sampler_ != nullptr; }
+  bool done() const;
+  int step_index() const;
+  int num_steps() const;
+  int next_t() const;      // timestep the next step starts from (0 when done)
+  void step();             // one denoising step (one batched network call, two with guidance)
+
+  const float* x() const;  // current x_t, batch * dim floats (N, C, H, W)
+  const float* x0() const; // latest x0 prediction
+  int batch() const;
+  int dim() const { return weights_.model.image_dim(); }
+
+  const ModelConfig& model() const { return weights_.model; }
+  const Schedule& schedule() const { return schedule_; }
+  std::string info_json() const;  // model, schedule, training metadata, size and cost
+
+ private:
+  Weights weights_;
+  Schedule schedule_;
+  std::unique_ptr<UNetEngine> engine_;
+  int engine_batch_ = 0;
+  std::unique_ptr<Sampler> sampler_;
+};
+
+}  // namespace ddpm

@@ -1,0 +1,391 @@
+// <ddpm-demo model="models/mnist-cpu.json">: the DDPM demo as a custom element. Generates
+// digits in Web Workers (wasm), animates x_t, plots the schedule, shows the forward process.
+import { WorkerPool, workerCountFor } from './js/pool.js';
+import { GridPainter } from './js/grid.js';
+import { plotTable } from './js/plots.js';
+import { decodeDigits, noisedImage, paintImage } from './js/forward.js';
+import { DEFAULTS, MAX_SAMPLES, readSettings } from './js/settings.js';
+import { styles } from './js/styles.js';
+
+const here = new URL('./', import.meta.url);
+const SAMPLERS = [['dpm++2m', 'DPM-Solver++ (2M)'], ['ddim', 'DDIM'], ['ddpm', 'DDPM (all T steps)']];
+
+const template = `
+<div class="layout">
+  <section class="generate" aria-labelledby="gen-title">
+    <h2 id="gen-title">Generate digits</h2>
+    <form novalidate>
+      <label>Model <select name="model"></select></label>
+      <label>Class <select name="label"><option value="-1">none</option></select></label>
+      <label>Guidance <input name="guidance" inputmode="decimal"></label>
+      <label>Sampler <select name="sampler">${SAMPLERS.map(([v, t]) =>
+        `<option value="${v}">${t}</option>`).join('')}</select></label>
+      <label>Steps <input name="steps" inputmode="numeric"></label>
+      <label>η (DDIM) <input name="eta" inputmode="decimal"></label>
+      <label>Seed <input name="seed" inputmode="numeric"></label>
+      <label>Samples <input name="samples" inputmode="numeric"></label>
+    </form>
+    <div class="errors" role="alert"></div>
+    <div class="actions">
+      <button type="button" class="run" disabled>Generate</button>
+      <button type="button" class="stop secondary" disabled>Stop</button>
+      <button type="button" class="download secondary" disabled>Download PNG</button>
+      <label class="check"><input type="checkbox" class="show-x0"> show x̂<sub>0</sub></label>
+    </div>
+    <div class="error model-error" role="alert"></div>
+    <div class="progress">
+      <progress max="1" value="0" aria-label="sampling progress"></progress>
+      <span class="counter" aria-live="off">step 0 / 0</span>
+    </div>
+    <p class="status" role="status" aria-live="polite">Loading…</p>
+    <canvas class="grid" role="img" aria-label="generated digits"></canvas>
+    <p class="model-info"></p>
+  </section>
+  <div class="side">
+    <section aria-labelledby="sched-title">
+      <h2 id="sched-title">Noise schedule</h2>
+      <canvas class="plot" data-table="beta" role="img" aria-label="beta_t against t"></canvas>
+      <canvas class="plot" data-table="alpha_bar" role="img"
+              aria-label="alpha-bar_t against t"></canvas>
+      <canvas class="plot" data-table="log_snr" role="img" aria-label="log-SNR against t"></canvas>
+    </section>
+    <section aria-labelledby="fwd-title">
+      <h2 id="fwd-title">Forward process</h2>
+      <div class="row">
+        <label>Test digit <select class="digit"></select></label>
+        <label>t = <output class="t-value">0</output>
+          <input type="range" class="t-slider" min="0" max="1000" value="250" step="1"
+                 aria-label="timestep t"></label>
+      </div>
+      <div class="forward-images">
+        <div><canvas class="fwd-x0" width="112" height="112"></canvas>x<sub>0</sub></div>
+        <div><canvas class="fwd-eps" width="112" height="112"></canvas>ε</div>
+        <div><canvas class="fwd-xt" width="112" height="112"></canvas>x<sub>t</sub></div>
+      </div>
+      <p class="formula"></p>
+    </section>
+  </div>
+</div>`;
+
+const TITLES = { beta: 'β_t', alpha_bar: 'ᾱ_t', log_snr: 'log-SNR = log(ᾱ_t / (1 − ᾱ_t))' };
+
+class DdpmDemo extends HTMLElement {
+  static get observedAttributes() { return ['model']; }
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: 'open' });
+    this.root.innerHTML = `<style>${styles}</style>${template}`;
+    const $ = (s) => this.root.querySelector(s);
+    this.el = {
+      form: $('form'), errors: $('.errors'), run: $('.run'), stop: $('.stop'),
+      download: $('.download'), showX0: $('.show-x0'), modelError: $('.model-error'),
+      progress: $('progress'), counter: $('.counter'), status: $('.status'),
+      grid: $('canvas.grid'), modelInfo: $('.model-info'), plots: [...this.root.querySelectorAll('canvas.plot')],
+      digit: $('.digit'), slider: $('.t-slider'), tValue: $('.t-value'), formula: $('.formula'),
+      fwdX0: $('.fwd-x0'), fwdEps: $('.fwd-eps'), fwdXt: $('.fwd-xt'),
+    };
+    this.painter = new GridPainter(this.el.grid);
+    this.model = null;      // {url, info, tables}
+    this.running = null;    // the run in progress
+    this.lastRun = null;    // figures of the last finished run (benchmarks read them)
+    this.frames = [];       // latest step message per share
+  }
+
+  connectedCallback() {
+    if (this.started) return;
+    this.started = true;
+    this.pool = new WorkerPool({ maxWorkers: this.maxWorkers() });
+    const f = this.el.form.elements;
+    f.guidance.value = DEFAULTS.guidance;
+    f.sampler.value = DEFAULTS.sampler;
+    f.steps.value = DEFAULTS.steps;
+    f.eta.value = DEFAULTS.eta;
+    f.seed.value = DEFAULTS.seed;
+    f.samples.value = DEFAULTS.samples;
+    this.el.form.addEventListener('input', () => this.updateFields());
+    this.el.form.addEventListener('submit', (e) => { e.preventDefault(); this.generate(); });
+    this.el.form.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && e.target.tagName === 'INPUT') { e.preventDefault(); this.generate(); }
+    });
+    f.model.addEventListener('change', () => this.loadModel(f.model.value));
+    this.el.run.addEventListener('click', () => this.generate());
+    this.el.stop.addEventListener('click', () => this.stop());
+    this.el.download.addEventListener('click', () => this.downloadPng());
+    this.el.showX0.addEventListener('change', () => this.drawFrames());
+    this.el.slider.addEventListener('input', () => this.drawForward());
+    this.el.digit.addEventListener('change', () => this.drawForward());
+    this.resizeObserver = new ResizeObserver(() => this.drawPlots());
+    this.resizeObserver.observe(this.el.plots[0]);
+    this.updateFields();
+    this.start();
+  }
+
+  disconnectedCallback() {
+    if (!this.started) return;
+    this.started = false;
+    this.resizeObserver.disconnect();
+    this.pool.terminate();
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (name === 'model' && this.started && this.model && value) this.loadModel(this.resolve(value));
+  }
+
+  maxWorkers() {
+    const n = Number(this.getAttribute('workers') || 4);
+    return Number.isInteger(n) && n >= 1 && n <= 16 ? n : 4;
+  }
+
+  resolve(url) { return new URL(url, document.baseURI).href; }
+
+  // The model list (models/index.json beside this script, or the `models` attribute), the
+  // test digits, then the first model.
+  async start() {
+    const select = this.el.form.elements.model;
+    const indexUrl = this.getAttribute('models')
+      ? this.resolve(this.getAttribute('models')) : new URL('models/index.json', here).href;
+    try {
+      const index = await fetchJson(indexUrl);
+      for (const m of index.models || []) {
+        select.add(new Option(m.name || m.file, new URL(m.file, indexUrl).href));
+      }
+    } catch (e) {
+      this.showModelError(`Model list ${indexUrl}: ${e.message}`);
+    }
+    const wanted = this.getAttribute('model');
+    if (wanted) {
+      const url = this.resolve(wanted);
+      if (![...select.options].some((o) => o.value === url)) select.add(new Option(wanted, url), 0);
+      select.value = url;
+    }
+    this.loadDigits();
+    if (select.value) await this.loadModel(select.value);
+    else this.setStatus('No model to load.');
+  }
+
+  async loadDigits() {
+    try {
+      const doc = await fetchJson(new URL('data/test-digits.json', here).href);
+      this.digits = decodeDigits(doc);
+      this.el.digit.replaceChildren(...this.digits.map((d, i) =>
+        new Option(`${d.label} (test image ${d.index})`, String(i))));
+      this.drawForward();
+    } catch (e) {
+      this.showModelError(`Test digits: ${e.message}`);
+    }
+  }
+
+  // Loads a model into the workers. On failure the previous model stays loaded and selected.
+  async loadModel(url) {
+    const select = this.el.form.elements.model;
+    const name = select.selectedOptions[0]?.text || url;
+    this.stop();
+    this.setStatus(`Loading ${name}…`);
+    this.el.run.disabled = true;
+    select.disabled = true;
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      const text = await response.text();
+      const reply = await this.pool.load(text);
+      this.model = { url, info: reply.info, tables: reply.tables };
+      this.eps = await this.pool.normals(0, 0, reply.info.model.image_size[0] *
+                                         reply.info.model.image_size[1]);
+      this.showModelError('');
+      this.onModelLoaded(name);
+    } catch (e) {
+      this.showModelError(`Could not load model "${name}" (${url}): ${e.message}` +
+                          (this.model ? ' The previous model stays loaded.' : ''));
+      if (this.model) select.value = this.model.url;
+      this.setStatus(this.model ? 'Ready.' : 'No model loaded.');
+    } finally {
+      select.disabled = false;
+      this.el.run.disabled = !this.model;
+      this.dispatchEvent(new CustomEvent('ddpm-model', { detail: { ok: !!this.model } }));
+    }
+  }
+
+  onModelLoaded(name) {
+    const { model, schedule, training, parameters, mflop_per_image: mflop } = this.model.info;
+    const label = this.el.form.elements.label;
+    const keep = label.value;
+    label.replaceChildren(new Option('none', '-1'));
+    for (let k = 0; k < model.num_classes; k++) label.add(new Option(String(k), String(k)));
+    label.value = Number(keep) < model.num_classes ? keep : '-1';
+    this.el.slider.max = String(schedule.timesteps);
+    this.el.modelInfo.textContent = `${name}: ${(parameters / 1e6).toFixed(2)} M parameters, ` +
+      `${mflop.toFixed(0)} MFLOP per image, ${schedule.kind} schedule, T = ${schedule.timesteps}` +
+      (training && training.steps ? `, trained ${training.steps} steps` : '') +
+      (training && training.device ? ` on ${training.device}` : '') + '.';
+    this.updateFields();
+    this.drawPlots();
+    this.drawForward();
+    this.setStatus('Ready. Press Generate.');
+  }
+
+  // Enables the fields the chosen sampler and class use; checks every field as typed.
+  updateFields() {
+    const f = this.el.form.elements;
+    f.steps.disabled = f.sampler.value === 'ddpm';
+    if (f.sampler.value === 'ddpm' && this.model) f.steps.value = this.model.info.schedule.timesteps;
+    f.eta.disabled = f.sampler.value !== 'ddim';
+    f.guidance.disabled = f.label.value === '-1';
+    this.checkSettings();
+  }
+
+  checkSettings() {
+    const f = this.el.form.elements;
+    const fields = {};
+    for (const k of ['sampler', 'steps', 'eta', 'guidance', 'label', 'seed', 'samples']) {
+      fields[k] = f[k].value;
+    }
+    const T = this.model ? this.model.info.schedule.timesteps : 1000;
+    const classes = this.model ? this.model.info.model.num_classes : 10;
+    const { config, errors } = readSettings(fields, { T, classes });
+    for (const k of Object.keys(fields)) {
+      f[k].setAttribute('aria-invalid', errors[k] ? 'true' : 'false');
+    }
+    this.el.errors.replaceChildren(...Object.values(errors).map((m) => {
+      const p = document.createElement('p');
+      p.textContent = m;
+      return p;
+    }));
+    return config;
+  }
+
+  async generate() {
+    if (!this.model || this.running) return;
+    const config = this.checkSettings();
+    if (!config) {
+      this.setStatus('Fix the settings above, then press Generate.');
+      return;
+    }
+    const clicked = performance.now();
+    const { model } = this.model.info;
+    const shape = { c: model.in_channels, h: model.image_size[0], w: model.image_size[1] };
+    const workers = workerCountFor(config.batch, this.maxWorkers());
+    const run = { config, steps: 0, total: config.sampler === 'ddpm'
+      ? this.model.info.schedule.timesteps : config.steps, stepOf: new Map() };
+    this.running = run;
+    this.frames = [];
+    this.painter.reset(config.batch, shape);
+    this.painter.draw();
+    this.setButtons(true);
+    this.setStatus(`Sampling ${config.batch} digits with ${workers} worker(s)…`);
+    this.el.progress.value = 0;
+    this.el.counter.textContent = `step 0 / ${run.total}`;
+    try {
+      const result = await this.pool.run({ ...config, clipX0: true }, {
+        workers,
+        onStep: (m) => this.onStep(run, m),
+      });
+      if (result.stopped) {
+        this.setStatus(`Stopped at step ${run.steps} of ${run.total}.`);
+      } else {
+        this.drawFrames();
+        const ms = performance.now() - clicked;
+        this.lastRun = { ...result, clickToDoneMs: ms, steps: run.total, batch: config.batch };
+        this.setStatus(`Done: ${config.batch} digits, ${run.total} steps in ` +
+                       `${(ms / 1000).toFixed(2)} s (${result.workers} worker(s)).`);
+        this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
+      }
+    } catch (e) {
+      this.pool.stop();
+      this.setStatus('Sampling failed.');
+      this.showModelError(`Sampling failed: ${e.message}`);
+    } finally {
+      if (this.running === run) this.running = null;
+      this.setButtons(false);
+      this.drawPlots();
+    }
+  }
+
+  onStep(run, m) {
+    if (this.running !== run) return;
+    this.frames[m.share.firstSample] = m;
+    run.stepOf.set(m.share.firstSample, m.step);
+    run.steps = Math.min(...run.stepOf.values());
+    run.t = m.t;
+    if (!this.frameRequested) {
+      this.frameRequested = true;
+      requestAnimationFrame(() => {
+        this.frameRequested = false;
+        if (this.running !== run) return;
+        this.el.progress.value = run.steps / run.total;
+        this.el.counter.textContent = `step ${run.steps} / ${run.total} · t = ${run.t}`;
+        this.drawFrames();
+        this.drawPlots(run.t);
+      });
+    }
+  }
+
+  drawFrames() {
+    const useX0 = this.el.showX0.checked;
+    for (const m of this.frames) {
+      if (m) this.painter.put(m.share.firstSample, useX0 ? m.x0 : m.x);
+    }
+    if (this.frames.length) this.painter.draw();
+  }
+
+  stop() {
+    if (!this.running) return;
+    this.pool.stop();
+  }
+
+  setButtons(running) {
+    this.el.run.disabled = running || !this.model;
+    this.el.stop.disabled = !running;
+    this.el.download.disabled = running || !this.frames.length;
+    this.el.form.elements.model.disabled = running;
+    if (!running && document.activeElement === this && this.root.activeElement === this.el.stop) {
+      this.el.run.focus();
+    }
+  }
+
+  async downloadPng() {
+    const blob = await this.painter.toPngBlob();
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    const c = this.running?.config || this.lastRun || {};
+    a.download = `ddpm-digits-seed${this.el.form.elements.seed.value}.png`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    return c;
+  }
+
+  drawPlots(marker = null) {
+    if (!this.model) return;
+    for (const canvas of this.el.plots) {
+      const name = canvas.dataset.table;
+      const from = name === 'log_snr' || name === 'beta' ? 1 : 0;
+      plotTable(canvas, { y: this.model.tables[name], from, title: TITLES[name], marker });
+    }
+  }
+
+  drawForward() {
+    if (!this.digits || !this.model || !this.eps) return;
+    const digit = this.digits[Number(this.el.digit.value) || 0];
+    const t = Number(this.el.slider.value);
+    const ab = this.model.tables.alpha_bar[t];
+    this.el.tValue.textContent = String(t);
+    paintImage(this.el.fwdX0, digit.x0);
+    paintImage(this.el.fwdEps, this.eps.map((v) => v / 3));
+    paintImage(this.el.fwdXt, noisedImage(digit.x0, this.eps, ab));
+    this.el.formula.textContent = `x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε with ᾱ_${t} = ${ab.toPrecision(4)}:` +
+      ` x_t = ${Math.sqrt(ab).toFixed(3)}·x_0 + ${Math.sqrt(1 - ab).toFixed(3)}·ε`;
+    this.drawPlots(t);
+  }
+
+  setStatus(text) { this.el.status.textContent = text; }
+  showModelError(text) { this.el.modelError.textContent = text; }
+}
+
+async function fetchJson(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  return response.json();
+}
+
+if (!customElements.get('ddpm-demo')) customElements.define('ddpm-demo', DdpmDemo);
+export { DdpmDemo, MAX_SAMPLES };

@@ -1,0 +1,141 @@
+// A pool of sampling workers: loads a model into every worker and splits a batch across them
+// by first-sample offsets, so the images equal those of a single-worker run.
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+// How many workers a batch of n gets: one per core, capped at `cap`, never more than n.
+export function workerCountFor(n, cap) {
+  const cores = (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 2;
+  return Math.max(1, Math.min(n, cap, cores));
+}
+
+// Splits n samples into k contiguous shares: [{firstSample, batch}, ...].
+export function splitBatch(n, k) {
+  const shares = [];
+  let first = 0;
+  for (let i = 0; i < k; i++) {
+    const batch = Math.floor(n / k) + (i < n % k ? 1 : 0);
+    if (batch > 0) shares.push({ firstSample: first, batch });
+    first += batch;
+  }
+  return shares;
+}
+
+export class WorkerPool {
+  constructor({ maxWorkers = 4 } = {}) {
+    this.maxWorkers = maxWorkers;
+    this.workers = [];
+    this.nextId = 1;
+    this.modelText = null;  // the text every worker holds (new workers load it on creation)
+    this.handlers = new Map();  // request id -> {worker, fn}
+    this.active = [];           // the shares of the run in progress
+  }
+
+  spawn() {
+    const worker = new Worker(workerUrl);
+    worker.onmessage = (e) => {
+      const h = this.handlers.get(e.data.id);
+      if (h) h.fn(e.data);
+    };
+    // a worker that fails to start (e.g. wasm/ddpm.js missing) fails its requests
+    worker.onerror = (e) => {
+      e.preventDefault();
+      const message = `sampling worker failed: ${e.message || 'could not start'}`;
+      for (const h of [...this.handlers.values()]) {
+        if (h.worker === worker) h.fn({ type: 'error', message });
+      }
+    };
+    this.workers.push(worker);
+    return worker;
+  }
+
+  // Sends one request and resolves with its first reply of type `expect` (or rejects).
+  request(worker, msg, expect) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.handlers.set(id, { worker, fn: (reply) => {
+        this.handlers.delete(id);
+        if (reply.type === expect) resolve(reply);
+        else reject(new Error(reply.message || `unexpected reply ${reply.type}`));
+      } });
+      worker.postMessage({ ...msg, id });
+    });
+  }
+
+  // Loads a model into worker 0 first: a malformed file fails there and no worker changes.
+  async load(text) {
+    if (this.workers.length === 0) this.spawn();
+    const first = await this.request(this.workers[0], { type: 'load', text }, 'loaded');
+    this.modelText = text;
+    await Promise.all(this.workers.slice(1).map(
+      (w) => this.request(w, { type: 'load', text }, 'loaded')));
+    return first;
+  }
+
+  async ensureWorkers(k) {
+    while (this.workers.length < k) {
+      const w = this.spawn();
+      await this.request(w, { type: 'load', text: this.modelText }, 'loaded');
+    }
+  }
+
+  async normals(seed, stream, n) {
+    if (this.workers.length === 0) this.spawn();
+    const reply = await this.request(this.workers[0], { type: 'normals', seed, stream, n },
+                                     'normals');
+    return reply.data;
+  }
+
+  // Runs one generation: onStep({share, step, numSteps, t, x, x0}) per worker step; resolves
+  // with {ms, stepMs, memoryBytes} when all shares finish, or {stopped: true} after stop().
+  async run(config, { workers, onStep }) {
+    if (!this.modelText) throw new Error('no model loaded');
+    const shares = splitBatch(config.batch, workers);
+    await this.ensureWorkers(shares.length);
+    this.stop();
+    const started = performance.now();
+    const runs = shares.map((share, i) => {
+      const id = this.nextId++;
+      const worker = this.workers[i];
+      return new Promise((resolve, reject) => {
+        const fn = (reply) => {
+          if (reply.type === 'step') {
+            onStep({ share, ...reply });
+            return;
+          }
+          this.handlers.delete(id);
+          if (reply.type === 'done') resolve(reply);
+          else if (reply.type === 'stopped') resolve({ stopped: true });
+          else reject(new Error(reply.message));
+        };
+        this.handlers.set(id, { worker, fn });
+        this.active.push({ id, worker, fn });
+        worker.postMessage({ type: 'run', id, config: { ...config, ...share } });
+      });
+    });
+    const results = await Promise.all(runs);
+    this.active = [];
+    if (results.some((r) => r.stopped)) return { stopped: true };
+    return {
+      ms: performance.now() - started,
+      stepMs: Math.max(...results.map((r) => r.stepMs)),
+      memoryBytes: Math.max(...results.map((r) => r.memoryBytes)),
+      workers: shares.length,
+    };
+  }
+
+  // Cancels the run in progress: its promise resolves with {stopped: true}.
+  stop() {
+    for (const { id, worker, fn } of this.active) {
+      worker.postMessage({ type: 'stop', id });
+      fn({ type: 'stopped', id });
+    }
+    this.active = [];
+  }
+
+  terminate() {
+    this.stop();
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
+  }
+}

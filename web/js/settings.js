@@ -1,0 +1,50 @@
+// The Generate form's settings: reading them from text fields with a clear message for every
+// bad value, and the defaults the page starts from.
+
+export const MAX_SAMPLES = 64;
+export const MAX_SEED = 2 ** 32 - 1;
+
+export const DEFAULTS = Object.freeze({
+  sampler: 'dpm++2m', steps: 10, eta: 0, guidance: 3, label: -1, seed: 0, samples: 16,
+});
+
+// A field's text -> number, or an error message naming the field and what it expects.
+function parseNumber(text, name, { min, max, integer }) {
+  const s = String(text ?? '').trim();
+  const what = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+  if (s === '') return { error: `${name}: enter ${what}` };
+  const v = Number(s);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    return { error: `${name}: "${s}" is not ${what}` };
+  }
+  if (v < min || v > max) return { error: `${name}: ${s} is out of range; enter ${what}` };
+  return { value: v };
+}
+
+// fields: {sampler, steps, eta, guidance, label, seed, samples} as strings from the form;
+// T: the loaded model's timesteps; classes: its number of classes (0 = unconditional).
+// Returns {config, errors: {field: message}}; config is null when any field is bad.
+export function readSettings(fields, { T, classes }) {
+  const errors = {};
+  const take = (name, label, range) => {
+    const r = parseNumber(fields[name], label, range);
+    if (r.error) errors[name] = r.error;
+    return r.value;
+  };
+  const sampler = fields.sampler;
+  if (!['ddpm', 'ddim', 'dpm++2m'].includes(sampler)) {
+    errors.sampler = `Sampler: "${sampler}" is not one of DDPM, DDIM, DPM-Solver++`;
+  }
+  const steps = sampler === 'ddpm' ? T
+    : take('steps', 'Steps', { min: 1, max: T, integer: true });
+  const eta = sampler === 'ddim' ? take('eta', 'η', { min: 0, max: 1 }) : 0;
+  const label = Number(fields.label ?? -1);
+  if (!Number.isInteger(label) || label < -1 || label >= classes) {
+    errors.label = `Class: "${fields.label}" is not a class of this model`;
+  }
+  const guidance = label >= 0 ? take('guidance', 'Guidance', { min: 0, max: 20 }) : 1;
+  const seed = take('seed', 'Seed', { min: 0, max: MAX_SEED, integer: true });
+  const samples = take('samples', 'Samples', { min: 1, max: MAX_SAMPLES, integer: true });
+  if (Object.keys(errors).length) return { config: null, errors };
+  return { config: { sampler, steps, eta, guidance, label, seed, batch: samples }, errors };
+}
