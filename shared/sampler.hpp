@@ -40,7 +40,8 @@ struct SamplerOptions {
   int first_sample = 0;                // global index of sample 0 of this batch (its stream)
 };
 
-// Throws std::invalid_argument naming the option when it is out of range for schedule T.
+// Throws std::invalid_argument naming the option (and its CLI flag) when it is out of range
+// for schedule T: steps in 1..T, eta in [0, 1], guidance finite and >= 0, first_sample >= 0.
 void validate(const SamplerOptions& options, int T);
 
 // What the per-step callback sees. Returning false cancels the run.
@@ -54,17 +55,28 @@ struct StepInfo {
 };
 using StepCallback = std::function<bool(const StepInfo&)>;
 
+// Sample i of a batch (global index first_sample + i) draws x_T and then its step noise from
+// NormalRng(seed, first_sample + i), so it equals the same sample generated alone.
+// Guidance (labels given and guidance != 1) calls the model once with 2n images: the n
+// conditional ones first, then the same n images with null_label. Otherwise one n-image call
+// (labels null when there are none). The Sampler copies the tables it needs: the Schedule may
+// go away. step() allocates nothing.
 class Sampler {
  public:
   // labels: empty (unconditional) or one per sample. Draws x_T from each sample's stream.
+  // Throws std::invalid_argument on bad options, n < 1, dim < 1, a label count other than n,
+  // or guidance != 1 without labels or without a null_label.
   Sampler(const Schedule& schedule, const SamplerOptions& options, int n, int dim,
           std::vector<int> labels = {});
 
   bool done() const;
   int step_index() const;             // steps taken so far
   int num_steps() const;
-  const std::vector<int>& timesteps() const;
-  void step(const EpsModel& model);   // one denoising step (one batched network call)
+  const std::vector<int>& timesteps() const;  // decreasing, excludes the final t = 0
+  int t() const;                      // timestep the next step starts from; 0 when done
+  // One denoising step (one batched network call) from t() to the next timestep, the last one
+  // landing on t = 0. Throws std::logic_error when done.
+  void step(const EpsModel& model);
 
   const float* x() const;             // current x_t
   const float* x0() const;            // latest x0 prediction (x_T before the first step)

@@ -115,7 +115,69 @@ def normals(seed, stream, count):
     return out[:count]
 
 
+# The samplers on an analytic model, in double precision, written from the papers' formulas in
+# a different form than sampler.cpp (posterior mean for DDPM): data x_0 ~ N(mu, sd^2) per
+# dimension, whose exact eps-prediction is sigma_t (x_t - a_t mu) / (a_t^2 sd^2 + sigma_t^2).
+def run_sampler(kind, spacing, steps, seed, dim, eta=0.0, variance="beta", mu=0.3, sd=0.5):
+    T = 1000
+    beta = [0.0] + [1e-4 + (0.02 - 1e-4) * (t - 1) / (T - 1) for t in range(1, T + 1)]
+    ab = [1.0]
+    for t in range(1, T + 1):
+        ab.append(ab[-1] * (1 - beta[t]))
+    ts = timesteps(T, steps, spacing)[:steps] + [0]
+    z = normals(seed, 0, dim * (steps + 1))
+    x, z = z[:dim], z[dim:]
+    lam = lambda t: 0.5 * math.log(ab[t] / (1 - ab[t]))
+    prev = None
+    for i in range(steps):
+        t, u = ts[i], ts[i + 1]
+        a, sg = math.sqrt(ab[t]), math.sqrt(1 - ab[t])
+        eps = [sg * (v - a * mu) / (a * a * sd * sd + sg * sg) for v in x]
+        x0 = [(v - sg * e) / a for v, e in zip(x, eps)]
+        b = 1 - ab[t] / ab[u]  # the step's beta from the alpha_bar ratio
+        if kind == "ddpm":  # posterior q(x_u | x_t, x_0) (Ho et al. 2020, Eq. 6-7)
+            c1 = math.sqrt(ab[u]) * b / (1 - ab[t])
+            c2 = math.sqrt(1 - b) * (1 - ab[u]) / (1 - ab[t])
+            var = b if variance == "beta" else b * (1 - ab[u]) / (1 - ab[t])
+            noise = z[:dim] if u > 0 else [0.0] * dim
+            if u > 0:
+                z = z[dim:]
+            x = [c1 * p + c2 * v + math.sqrt(var) * n for p, v, n in zip(x0, x, noise)]
+        elif kind == "ddim":  # Song et al. 2021, Eq. 12 and 16
+            sig = eta * math.sqrt((1 - ab[u]) / (1 - ab[t]) * b)
+            noise = z[:dim] if sig > 0 else [0.0] * dim
+            if sig > 0:
+                z = z[dim:]
+            d = math.sqrt(max(0.0, 1 - ab[u] - sig * sig))
+            x = [math.sqrt(ab[u]) * p + d * e + sig * n for p, e, n in zip(x0, eps, noise)]
+        elif u == 0:  # DPM-Solver++ first-order step into lambda = +inf: x0 itself
+            x = x0
+        else:  # Lu et al. 2022, Algorithm 2
+            h = lam(u) - lam(t)
+            if prev is None:
+                D = x0
+            else:
+                r = (lam(t) - lam(prev[1])) / h
+                D = [(1 + 1 / (2 * r)) * p - 1 / (2 * r) * q for p, q in zip(x0, prev[0])]
+            x = [math.sqrt((1 - ab[u]) / (1 - ab[t])) * v - math.sqrt(ab[u]) * math.expm1(-h) * d
+                 for v, d in zip(x, D)]
+        prev = (x0, t)
+    return x
+
+
+def sampler_parity():
+    cases = [("ddpm", "leading", 10, 0.0, "beta"), ("ddpm", "trailing", 10, 0.0, "beta_tilde"),
+             ("ddim", "linspace", 10, 0.0, "beta"), ("ddim", "trailing", 10, 0.5, "beta"),
+             ("ddim", "leading", 50, 1.0, "beta"), ("dpm++2m", "linspace", 10, 0.0, "beta"),
+             ("dpm++2m", "trailing", 20, 0.0, "beta")]
+    for kind, sp, n, eta, var in cases:
+        x = run_sampler(kind, sp, n, seed=5, dim=4, eta=eta, variance=var)
+        print(f'{{"{kind}", "{sp}", {n}, {eta}, "{var}", {{' +
+              ", ".join(f"{v:.12g}" for v in x) + "}},")
+
+
 if __name__ == "__main__":
+    sampler_parity()
     tables("linear")
     tables("cosine")
     for sp in ("leading", "trailing", "linspace"):
