@@ -15,11 +15,15 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
+std::string str(double v) {
+  std::ostringstream out;
+  out.precision(12);
+  out << v;
+  return out.str();
+}
+
 [[noreturn]] void fail(const std::string& what, double got) {
-  std::ostringstream msg;
-  msg.precision(17);
-  msg << what << ", got " << got;
-  throw std::invalid_argument(msg.str());
+  throw std::invalid_argument(what + ", got " + str(got));
 }
 
 // beta_1..beta_T spaced linearly (Ho et al. 2020, Sec. 4); numpy.linspace's rule for T = 1.
@@ -54,9 +58,8 @@ void validate(const ScheduleConfig& c) {
     if (!(c.beta_end > 0.0 && c.beta_end < 1.0))
       fail("beta_end (--beta-end) must be in (0, 1)", c.beta_end);
     if (c.beta_start > c.beta_end)
-      fail("beta_start (--beta-start) must not exceed beta_end = " +
-               std::to_string(c.beta_end) + " (--beta-end)",
-           c.beta_start);
+      fail("beta_start (--beta-start) must not exceed beta_end (--beta-end) = " +
+               str(c.beta_end), c.beta_start);
   } else if (!(c.cosine_s >= 0.0 && c.cosine_s < 1.0)) {
     fail("cosine_s must be in [0, 1)", c.cosine_s);
   }
