@@ -12,6 +12,5 @@ cmake --build --preset native -j "$jobs"
 
 # Debian's Emscripten needs Debian's acorn on NODE_PATH.
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
-export EM_CACHE=${EM_CACHE:-$root/build/em-cache}
 emcmake cmake --preset wasm >/dev/null
 cmake --build --preset wasm -j "$jobs"
