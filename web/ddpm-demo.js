@@ -53,9 +53,8 @@ const template = `
       <h2 id="fwd-title">Forward process</h2>
       <div class="row">
         <label>Test digit <select class="digit"></select></label>
-        <label>t = <output class="t-value">0</output>
-          <input type="range" class="t-slider" min="0" max="1000" value="250" step="1"
-                 aria-label="timestep t"></label>
+        <label><span>Timestep t = <output class="t-value">0</output></span>
+          <input type="range" class="t-slider" min="0" max="1000" value="250" step="1"></label>
       </div>
       <div class="forward-images">
         <div><canvas class="fwd-x0" width="112" height="112"></canvas>x<sub>0</sub></div>

@@ -15,10 +15,15 @@ const realIndex = JSON.parse(readFileSync(join(sourceDir, 'web', 'models', 'inde
 const testIndex = {
   models: [...realIndex.models, { file: 'broken.json', name: 'broken model' }],
 };
-const server = await serveSite({
+const fixed = {
   '/models/test-index.json': JSON.stringify(testIndex),
   '/models/broken.json': '{"format": "ddpm-weights", "version": 1, "model": {"type": "unet", ',
-});
+};
+// DDPM_TEST_MODEL: another weights file served in place of the first listed model
+if (process.env.DDPM_TEST_MODEL) {
+  fixed[`/models/${realIndex.models[0].file}`] = readFileSync(process.env.DDPM_TEST_MODEL);
+}
+const server = await serveSite(fixed);
 const browser = await launch();
 test.after(async () => { await browser.close(); await server.close(); });
 
@@ -71,7 +76,8 @@ test('the page generates digit-like images, stays responsive, survives a malform
       window.__ticks = [];
       window.__timer = setInterval(() => window.__ticks.push(performance.now()), 20);
     });
-    const runPromise = generate(page, { samples: 16, seed: 1 });
+    // the page's default settings (DPM-Solver++), 16 digits of class 3 with guidance
+    const runPromise = generate(page, { label: 3, samples: 16, seed: 1 });
     await page.waitForFunction(() => {
       const el = document.querySelector('ddpm-demo');
       return el.running && el.running.steps >= 1;
@@ -91,6 +97,7 @@ test('the page generates digit-like images, stays responsive, survives a malform
                 `${maxGap.toFixed(0)} ms`);
 
     // digit-like: dark background, some bright strokes, smooth (unlike noise)
+    await page.screenshot({ path: join(outDir, 'page.png'), fullPage: true });
     const g = await gridPixels(page);
     assert.equal(g.n, 16);
     const cells = Array.from({ length: g.n }, (_, i) => [i % g.cols, Math.floor(i / g.cols)]);
@@ -104,7 +111,6 @@ test('the page generates digit-like images, stays responsive, survives a malform
     const noise = Array.from({ length: 28 * 28 }, () => Math.round(Math.random() * 255));
     const [ns] = cellStats(noise, 28, [[0, 0]], 28, 0);
     assert.ok(!(ns.dark > 0.5 && ns.bright > 0.04 && ns.hf < 0.5), 'noise is not digit-like');
-    await page.screenshot({ path: join(outDir, 'page.png'), fullPage: true });
 
     // a malformed model file: an error message, the previous model keeps working
     await page.selectOption('ddpm-demo >> select[name="model"]', { label: 'broken model' });

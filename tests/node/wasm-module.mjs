@@ -13,7 +13,7 @@ export function moduleDir() {
 }
 
 export async function loadModule() {
-  const dir = moduleDir();
+  const dir = resolve(moduleDir());
   const js = join(dir, 'ddpm.js');
   if (!existsSync(js)) {
     throw new Error(`${js} not found: build the wasm configuration first ` +

@@ -61,7 +61,9 @@ std::string string_field(const val& options, const char* name, const std::string
 
 // {sampler, steps, eta, guidance, label, seed, batch, firstSample, spacing, clipX0}
 ddpm::SessionConfig parse_config(const ddpm::DdpmSession& s, const val& options) {
-  if (!options.isObject()) throw std::invalid_argument("configure: expected an options object");
+  if (options.typeOf().as<std::string>() != "object" || options.isNull()) {
+    throw std::invalid_argument("configure: expected an options object");
+  }
   ddpm::SessionConfig c;
   ddpm::SamplerOptions& o = c.sampler;
   o.kind = ddpm::parse_sampler_kind(string_field(options, "sampler", "ddim"));

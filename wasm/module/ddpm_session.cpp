@@ -8,8 +8,28 @@
 
 namespace ddpm {
 
+namespace {
+
+// The engine over the file's tensors, moved in.
+std::unique_ptr<UNetEngine> build_engine(Weights weights) {
+  EngineOptions options;
+  options.max_batch = kEngineBatch;
+  options.threads = 1;  // one worker per core instead (no pthreads in the module)
+  return std::make_unique<UNetEngine>(std::move(weights), options);
+}
+
+}  // namespace
+
 DdpmSession::DdpmSession(const std::string& weights_json)
-    : weights_(parse_weights(weights_json)), schedule_(weights_.schedule) {}
+    : DdpmSession(parse_weights(weights_json)) {}
+
+DdpmSession::DdpmSession(Weights&& weights)
+    : model_(weights.model),
+      schedule_config_(weights.schedule),
+      training_(weights.training),
+      schedule_(weights.schedule),
+      engine_(build_engine(std::move(weights))),
+      eps_model_(make_eps_model(*engine_)) {}
 
 DdpmSession::~DdpmSession() = default;
 
@@ -18,7 +38,7 @@ void DdpmSession::configure(const SessionConfig& config) {
   if (config.batch < 1 || config.batch > kMaxSessionBatch) {
     throw std::invalid_argument("batch: expected 1.." + std::to_string(kMaxSessionBatch));
   }
-  const int K = weights_.model.num_classes;
+  const int K = model_.num_classes;
   if (config.label < -1 || config.label >= K) {
     throw std::invalid_argument("label: expected -1 (none) or 0.." + std::to_string(K - 1));
   }
@@ -26,18 +46,9 @@ void DdpmSession::configure(const SessionConfig& config) {
   options.null_label = K > 0 ? K : -1;
   validate(options, schedule_.T);
 
-  // guidance evaluates the conditional and the unconditional prediction in one batch
-  const bool guided = config.label >= 0 && options.guidance != 1.0;
-  const int need = guided ? 2 * config.batch : config.batch;
-  if (!engine_ || engine_batch_ < need) {
-    sampler_.reset();
-    engine_.reset();
-    engine_ = std::make_unique<UNetEngine>(weights_, need);
-    engine_batch_ = need;
-  }
-
   std::vector<int> labels;
-  if (config.label >= 0) labels.assign(config.batch, config.label);
+  if (config.label >= 0) labels.assign(static_cast<size_t>(config.batch), config.label);
+  sampler_.reset();
   sampler_ = std::make_unique<Sampler>(schedule_, options, config.batch, dim(), labels);
 }
 
@@ -56,19 +67,18 @@ int DdpmSession::next_t() const {
 void DdpmSession::step() {
   if (!sampler_) throw std::logic_error("step: no run configured");
   if (sampler_->done()) throw std::logic_error("step: the run is finished");
-  UNetEngine& engine = *engine_;
-  sampler_->step([&engine](const float* x, int n, int t, const int* labels, float* eps) {
-    engine.forward(x, n, t, labels, eps);
-  });
+  sampler_->step(eps_model_);
 }
 
 std::string DdpmSession::info_json() const {
   nlohmann::json j;
-  j["model"] = to_json(weights_.model);
-  j["schedule"] = to_json(weights_.schedule);
-  j["training"] = weights_.training;
-  j["parameters"] = parameter_count(weights_.model);
-  j["mflop_per_image"] = mflop_per_image(weights_.model);
+  j["model"] = to_json(model_);
+  j["schedule"] = to_json(schedule_config_);
+  j["training"] = training_;
+  j["parameters"] = parameter_count(model_);
+  j["mflop_per_image"] = mflop_per_image(model_);
+  j["engine_batch"] = kEngineBatch;
+  j["workspace_bytes"] = engine_->workspace_bytes();
   return j.dump();
 }
 

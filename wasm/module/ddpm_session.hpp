@@ -23,6 +23,9 @@ struct SessionConfig {
 };
 
 constexpr int kMaxSessionBatch = 64;
+// The engine's batch: larger model calls (64 samples, or 2n with guidance) run in chunks of
+// this size, so the workspace stays the same whatever the page asks for.
+constexpr int kEngineBatch = 16;
 
 class DdpmSession {
  public:
@@ -44,17 +47,21 @@ class DdpmSession {
   const float* x() const;  // current x_t, batch * dim floats (N, C, H, W)
   const float* x0() const; // latest x0 prediction
   int batch() const;
-  int dim() const { return weights_.model.image_dim(); }
+  int dim() const { return model_.image_dim(); }
 
-  const ModelConfig& model() const { return weights_.model; }
+  const ModelConfig& model() const { return model_; }
   const Schedule& schedule() const { return schedule_; }
   std::string info_json() const;  // model, schedule, training metadata, size and cost
 
  private:
-  Weights weights_;
+  explicit DdpmSession(Weights&& weights);
+
+  ModelConfig model_;
+  ScheduleConfig schedule_config_;
+  nlohmann::json training_;
   Schedule schedule_;
-  std::unique_ptr<UNetEngine> engine_;
-  int engine_batch_ = 0;
+  std::unique_ptr<UNetEngine> engine_;  // holds the tensors (moved in, not copied)
+  EpsModel eps_model_;
   std::unique_ptr<Sampler> sampler_;
 };
 

@@ -37,7 +37,7 @@ export function plotTable(canvas, { y, from = 1, title, marker = null }) {
   }
   if (!(lo <= hi)) return;
   const T = y.length - 1;
-  const box = { l: 46, r: cssW - 8, t: 20, b: cssH - 22 };
+  const box = { l: 46, r: cssW - 16, t: 20, b: cssH - 22 };
   const sx = (t) => box.l + ((t - from) / Math.max(1, T - from)) * (box.r - box.l);
   const sy = (v) => box.b - ((v - lo) / (hi - lo || 1)) * (box.b - box.t);
 
