@@ -45,9 +45,9 @@ NormalRng::NormalRng(uint64_t seed, uint64_t stream) : seed_(seed), stream_(stre
 }
 
 void NormalRng::load_block() {
-  raw_ = philox4x32({uint32_t(block_), uint32_t(block_ >> 32), uint32_t(stream_),
-                     uint32_t(stream_ >> 32)},
-                    {uint32_t(seed_), uint32_t(seed_ >> 32)});
+  raw_ = philox4x32(
+      {uint32_t(block_), uint32_t(block_ >> 32), uint32_t(stream_), uint32_t(stream_ >> 32)},
+      {uint32_t(seed_), uint32_t(seed_ >> 32)});
 
   // Box-Muller on uniforms in (0, 1), never 0 (Box & Muller 1958).
   for (int pair = 0; pair < 2; ++pair) {
@@ -82,7 +82,9 @@ void NormalRng::fill(float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = normal();
 }
 
-NormalRng::State NormalRng::state() const { return {seed_, stream_, block_, index_}; }
+NormalRng::State NormalRng::state() const {
+  return {seed_, stream_, block_, index_};
+}
 
 void NormalRng::set_state(const State& s) {
   if (s.index > 4)

@@ -18,9 +18,12 @@ SamplerKind parse_sampler_kind(const std::string& name) {
 
 const char* to_string(SamplerKind kind) {
   switch (kind) {
-    case SamplerKind::ddpm: return "ddpm";
-    case SamplerKind::ddim: return "ddim";
-    case SamplerKind::dpmpp_2m: return "dpm++2m";
+    case SamplerKind::ddpm:
+      return "ddpm";
+    case SamplerKind::ddim:
+      return "ddim";
+    case SamplerKind::dpmpp_2m:
+      return "dpm++2m";
   }
   return "?";
 }
@@ -38,8 +41,7 @@ void validate(const SamplerOptions& o, int T) {
     throw std::invalid_argument("first_sample must be >= 0, got " +
                                 std::to_string(o.first_sample));
   if (o.null_label < -1)
-    throw std::invalid_argument("null_label must be >= -1, got " +
-                                std::to_string(o.null_label));
+    throw std::invalid_argument("null_label must be >= -1, got " + std::to_string(o.null_label));
 }
 
 struct Sampler::Impl {
@@ -153,8 +155,7 @@ void Sampler::step(const EpsModel& model) {
   if (m.opt.clip_x0) {
     for (size_t i = 0; i < nd; ++i) m.x0[i] = std::min(1.0f, std::max(-1.0f, m.x0[i]));
     if (kind != SamplerKind::dpmpp_2m)
-      for (size_t i = 0; i < nd; ++i)
-        m.eps[i] = float((m.x[i] - a_t * double(m.x0[i])) / sig_t);
+      for (size_t i = 0; i < nd; ++i) m.eps[i] = float((m.x[i] - a_t * double(m.x0[i])) / sig_t);
   }
 
   // The step's own beta from the two alpha_bar values, 1 - ab_t / ab_s, so that skipped
@@ -202,15 +203,33 @@ void Sampler::step(const EpsModel& model) {
   ++m.k;
 }
 
-bool Sampler::done() const { return impl_->k >= num_steps(); }
-int Sampler::step_index() const { return impl_->k; }
-int Sampler::num_steps() const { return int(impl_->ts.size()); }
-const std::vector<int>& Sampler::timesteps() const { return impl_->ts; }
-int Sampler::t() const { return done() ? 0 : impl_->ts[size_t(impl_->k)]; }
-const float* Sampler::x() const { return impl_->x.data(); }
-const float* Sampler::x0() const { return impl_->x0.data(); }
-int Sampler::n() const { return impl_->n; }
-int Sampler::dim() const { return impl_->dim; }
+bool Sampler::done() const {
+  return impl_->k >= num_steps();
+}
+int Sampler::step_index() const {
+  return impl_->k;
+}
+int Sampler::num_steps() const {
+  return int(impl_->ts.size());
+}
+const std::vector<int>& Sampler::timesteps() const {
+  return impl_->ts;
+}
+int Sampler::t() const {
+  return done() ? 0 : impl_->ts[size_t(impl_->k)];
+}
+const float* Sampler::x() const {
+  return impl_->x.data();
+}
+const float* Sampler::x0() const {
+  return impl_->x0.data();
+}
+int Sampler::n() const {
+  return impl_->n;
+}
+int Sampler::dim() const {
+  return impl_->dim;
+}
 
 std::vector<float> sample(const Schedule& schedule, const SamplerOptions& options,
                           const EpsModel& model, int n, int dim, const std::vector<int>& labels,

@@ -18,8 +18,7 @@ namespace ddpm {
 // The network: predicts eps for a batch of n images at one timestep t (1..T).
 // x and eps hold n * dim floats (N, C, H, W); labels is null (unconditional call) or n labels,
 // where the value `null_label` asks for the unconditional prediction.
-using EpsModel =
-    std::function<void(const float* x, int n, int t, const int* labels, float* eps)>;
+using EpsModel = std::function<void(const float* x, int n, int t, const int* labels, float* eps)>;
 
 enum class SamplerKind { ddpm, ddim, dpmpp_2m };
 enum class DdpmVariance { beta, beta_tilde };  // sigma_t^2 of the ancestral step
@@ -29,15 +28,15 @@ const char* to_string(SamplerKind kind);
 
 struct SamplerOptions {
   SamplerKind kind = SamplerKind::ddim;
-  int steps = 50;                      // 1..T
+  int steps = 50;  // 1..T
   Spacing spacing = Spacing::leading;
-  double eta = 0.0;                    // DDIM only, in [0, 1]
+  double eta = 0.0;  // DDIM only, in [0, 1]
   DdpmVariance variance = DdpmVariance::beta;
-  bool clip_x0 = false;                // clip x0-hat to [-1, 1]
-  double guidance = 1.0;               // s in eps_u + s (eps_c - eps_u); needs labels
-  int null_label = -1;                 // the model's null class (num_classes); -1 = none
+  bool clip_x0 = false;   // clip x0-hat to [-1, 1]
+  double guidance = 1.0;  // s in eps_u + s (eps_c - eps_u); needs labels
+  int null_label = -1;    // the model's null class (num_classes); -1 = none
   uint64_t seed = 0;
-  int first_sample = 0;                // global index of sample 0 of this batch (its stream)
+  int first_sample = 0;  // global index of sample 0 of this batch (its stream)
 };
 
 // Throws std::invalid_argument naming the option (and its CLI flag) when it is out of range
@@ -46,12 +45,12 @@ void validate(const SamplerOptions& options, int T);
 
 // What the per-step callback sees. Returning false cancels the run.
 struct StepInfo {
-  int step;          // 0-based index of the step just taken
+  int step;  // 0-based index of the step just taken
   int num_steps;
-  int t;             // timestep the step started from
-  int t_next;        // timestep it landed on (0 after the last step)
-  const float* x;    // x_{t_next}, n * dim floats
-  const float* x0;   // the x0 prediction made at t
+  int t;            // timestep the step started from
+  int t_next;       // timestep it landed on (0 after the last step)
+  const float* x;   // x_{t_next}, n * dim floats
+  const float* x0;  // the x0 prediction made at t
 };
 using StepCallback = std::function<bool(const StepInfo&)>;
 
@@ -70,16 +69,16 @@ class Sampler {
           std::vector<int> labels = {});
 
   bool done() const;
-  int step_index() const;             // steps taken so far
+  int step_index() const;  // steps taken so far
   int num_steps() const;
   const std::vector<int>& timesteps() const;  // decreasing, excludes the final t = 0
-  int t() const;                      // timestep the next step starts from; 0 when done
+  int t() const;                              // timestep the next step starts from; 0 when done
   // One denoising step (one batched network call) from t() to the next timestep, the last one
   // landing on t = 0. Throws std::logic_error when done.
   void step(const EpsModel& model);
 
-  const float* x() const;             // current x_t
-  const float* x0() const;            // latest x0 prediction (x_T before the first step)
+  const float* x() const;   // current x_t
+  const float* x0() const;  // latest x0 prediction (x_T before the first step)
   int n() const;
   int dim() const;
 

@@ -58,8 +58,8 @@ void validate(const ScheduleConfig& c) {
     if (!(c.beta_end > 0.0 && c.beta_end < 1.0))
       fail("beta_end (--beta-end) must be in (0, 1)", c.beta_end);
     if (c.beta_start > c.beta_end)
-      fail("beta_start (--beta-start) must not exceed beta_end (--beta-end) = " +
-               str(c.beta_end), c.beta_start);
+      fail("beta_start (--beta-start) must not exceed beta_end (--beta-end) = " + str(c.beta_end),
+           c.beta_start);
   } else if (!(c.cosine_s >= 0.0 && c.cosine_s < 1.0)) {
     fail("cosine_s must be in [0, 1)", c.cosine_s);
   }
@@ -78,16 +78,18 @@ const char* to_string(ScheduleKind kind) {
 Schedule::Schedule(const ScheduleConfig& c) : config(c), T(c.timesteps) {
   validate(c);
   const size_t n = size_t(T) + 1;
-  for (auto* v : {&beta, &alpha, &alpha_bar, &one_minus_alpha_bar, &sqrt_alpha_bar,
-                  &sqrt_one_minus_alpha_bar, &sqrt_recip_alpha, &eps_coef, &posterior_variance,
-                  &posterior_log_variance_clipped, &posterior_mean_coef1,
-                  &posterior_mean_coef2, &log_snr})
+  for (auto* v :
+       {&beta, &alpha, &alpha_bar, &one_minus_alpha_bar, &sqrt_alpha_bar,
+        &sqrt_one_minus_alpha_bar, &sqrt_recip_alpha, &eps_coef, &posterior_variance,
+        &posterior_log_variance_clipped, &posterior_mean_coef1, &posterior_mean_coef2, &log_snr})
     v->assign(n, 0.0);
 
   // beta, then alpha_bar as the cumulative product of (1 - beta) (Ho et al. 2020, Sec. 2).
   // 1 - alpha_bar goes through log1p/expm1 so that it keeps full precision near t = 0.
-  if (c.kind == ScheduleKind::linear) linear_betas(c, beta);
-  else cosine_betas(c, beta);
+  if (c.kind == ScheduleKind::linear)
+    linear_betas(c, beta);
+  else
+    cosine_betas(c, beta);
   alpha[0] = alpha_bar[0] = 1.0;
   double log_alpha_bar = 0.0;
   for (int t = 1; t <= T; ++t) {

@@ -41,14 +41,14 @@ struct Schedule {
   ScheduleConfig config;
   int T = 0;
   std::vector<double> beta, alpha, alpha_bar;
-  std::vector<double> one_minus_alpha_bar;            // 1 - alpha_bar, without cancellation
+  std::vector<double> one_minus_alpha_bar;  // 1 - alpha_bar, without cancellation
   std::vector<double> sqrt_alpha_bar, sqrt_one_minus_alpha_bar, sqrt_recip_alpha;
-  std::vector<double> eps_coef;                       // beta / sqrt(1 - alpha_bar)
-  std::vector<double> posterior_variance;             // beta_tilde
+  std::vector<double> eps_coef;            // beta / sqrt(1 - alpha_bar)
+  std::vector<double> posterior_variance;  // beta_tilde
   std::vector<double> posterior_log_variance_clipped;
-  std::vector<double> posterior_mean_coef1;           // multiplies x_0
-  std::vector<double> posterior_mean_coef2;           // multiplies x_t
-  std::vector<double> log_snr;                        // log(alpha_bar / (1 - alpha_bar))
+  std::vector<double> posterior_mean_coef1;  // multiplies x_0
+  std::vector<double> posterior_mean_coef2;  // multiplies x_t
+  std::vector<double> log_snr;               // log(alpha_bar / (1 - alpha_bar))
 };
 
 // The forward process and its inversions at one t in 0..T over `count` floats, arithmetic in

@@ -18,9 +18,12 @@ Spacing parse_spacing(const std::string& name) {
 
 const char* to_string(Spacing spacing) {
   switch (spacing) {
-    case Spacing::leading: return "leading";
-    case Spacing::trailing: return "trailing";
-    case Spacing::linspace: return "linspace";
+    case Spacing::leading:
+      return "leading";
+    case Spacing::trailing:
+      return "trailing";
+    case Spacing::linspace:
+      return "linspace";
   }
   return "?";
 }

@@ -57,8 +57,8 @@ std::string to_json_text(const Schedule& s) {
   }
   for (const Table& table : tables(s)) {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
-    for (double v : *table.values) a.push_back(std::isfinite(v) ? nlohmann::ordered_json(v)
-                                                                : nlohmann::ordered_json());
+    for (double v : *table.values)
+      a.push_back(std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json());
     j[table.name] = std::move(a);
   }
   return j.dump() + "\n";
@@ -87,12 +87,13 @@ void add_schedule_command(CLI::App& app) {
       "schedule",
       "Print a noise schedule's tables, index = t = 0..T (t = 0 is clean data; JSON writes "
       "log_snr[0] = +inf as null, CSV as inf)");
-  cmd->add_option("--schedule", args->schedule, "linear (Ho et al. 2020) or cosine (Nichol & "
-                                                "Dhariwal 2021)")
+  cmd->add_option("--schedule", args->schedule,
+                  "linear (Ho et al. 2020) or cosine (Nichol & "
+                  "Dhariwal 2021)")
       ->capture_default_str();
-  CLI::Option* beta_start = cmd->add_option("--beta-start", args->beta_start,
-                                            "beta_1 of the linear schedule, in (0, 1)")
-                                ->capture_default_str();
+  CLI::Option* beta_start =
+      cmd->add_option("--beta-start", args->beta_start, "beta_1 of the linear schedule, in (0, 1)")
+          ->capture_default_str();
   CLI::Option* beta_end = cmd->add_option("--beta-end", args->beta_end,
                                           "beta_T of the linear schedule, in [beta_1, 1)")
                               ->capture_default_str();
@@ -119,8 +120,8 @@ void add_schedule_command(CLI::App& app) {
       const Schedule schedule(config);  // validates, naming the flag
 
       // Everything is formatted before anything is printed: an error leaves stdout empty.
-      const std::string text = args->format == "json" ? to_json_text(schedule)
-                                                      : to_csv_text(schedule);
+      const std::string text =
+          args->format == "json" ? to_json_text(schedule) : to_csv_text(schedule);
       std::fwrite(text.data(), 1, text.size(), stdout);
     });
   });

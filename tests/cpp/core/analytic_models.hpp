@@ -24,7 +24,9 @@ inline EpsModel gaussian_eps_model(const Schedule& s, int dim, double mu, double
 // The probability-flow ODE maps N(a_t mu, v_t) to N(a_u mu, v_u) by the one increasing affine
 // map: x_u = a_u mu + sqrt(v_u / v_t) (x_t - a_t mu), v = a^2 sd^2 + sigma^2.
 inline double gaussian_flow(const Schedule& s, double x, int t, int u, double mu, double sd) {
-  auto v = [&](int k) { return s.alpha_bar[size_t(k)] * sd * sd + s.one_minus_alpha_bar[size_t(k)]; };
+  auto v = [&](int k) {
+    return s.alpha_bar[size_t(k)] * sd * sd + s.one_minus_alpha_bar[size_t(k)];
+  };
   return s.sqrt_alpha_bar[size_t(u)] * mu +
          std::sqrt(v(u) / v(t)) * (x - s.sqrt_alpha_bar[size_t(t)] * mu);
 }

@@ -64,8 +64,9 @@ TEST_CASE("ddpm schedule prints every table indexed by t", "[cli]") {
 }
 
 TEST_CASE("ddpm schedule --format csv prints one row per t", "[cli]") {
-  const Run run = ddpm("schedule --schedule linear --beta-start 0.001 --beta-end 0.01 "
-                       "--timesteps 10 --format csv");
+  const Run run = ddpm(
+      "schedule --schedule linear --beta-start 0.001 --beta-end 0.01 "
+      "--timesteps 10 --format csv");
   REQUIRE(run.code == 0);
   std::istringstream lines(run.out);
   std::string header, line;

@@ -25,8 +25,8 @@ TEST_CASE("seed 42 gives the normals documented in rng.hpp", "[rng][golden]") {
   // python3 tests/cpp/core/make_reference.py (its own Philox and Box-Muller, rounded to float
   // with struct.pack): the exact float values.
   const std::vector<float> expected = {
-      -0.9701898097991943f, 0.19401895999908447f, -1.2356207370758057f, 1.9239267110824585f,
-      -0.07318150997161865f, 0.13913749158382416f, -1.106665015220642f, 0.3266829550266266f};
+      -0.9701898097991943f,  0.19401895999908447f, -1.2356207370758057f, 1.9239267110824585f,
+      -0.07318150997161865f, 0.13913749158382416f, -1.106665015220642f,  0.3266829550266266f};
   NormalRng rng(42, 0);
   for (float e : expected) CHECK(rng.normal() == e);
 }

@@ -49,7 +49,8 @@ TEST_CASE("DPM-Solver++(2M) converges to the exact ODE solution at second order"
     c.kind = kind;
     const Schedule s(c);
     std::vector<double> err;
-    for (int steps : {50, 100, 200, 400}) err.push_back(ode_error(s, SamplerKind::dpmpp_2m, steps));
+    for (int steps : {50, 100, 200, 400})
+      err.push_back(ode_error(s, SamplerKind::dpmpp_2m, steps));
     INFO(to_string(kind) << ": " << err[0] << " " << err[1] << " " << err[2] << " " << err[3]);
     for (size_t i = 1; i < err.size(); ++i) CHECK(err[i - 1] / err[i] > 3.0);  // ~4 = 2^2
     CHECK(err.back() < 1e-3);
@@ -66,7 +67,8 @@ TEST_CASE("DDIM converges at first order and DPM-Solver++ beats it", "[sampler][
     CHECK(ddim[i - 1] / ddim[i] < 2.5);
   }
   for (int steps : {100, 200, 400})
-    CHECK(ode_error(s, SamplerKind::dpmpp_2m, steps) < 0.6 * ode_error(s, SamplerKind::ddim, steps));
+    CHECK(ode_error(s, SamplerKind::dpmpp_2m, steps) <
+          0.6 * ode_error(s, SamplerKind::ddim, steps));
   // All 1000 steps: both walk every timestep and agree with the exact solution closely.
   CHECK(ode_error(s, SamplerKind::dpmpp_2m, 1000) < 2e-4);
 }

@@ -142,8 +142,9 @@ TEST_CASE("derived tables agree with their definitions at every t", "[schedule]"
       // Var x_{t-1} = coef2^2 (1 - ab_t) + beta_tilde = 1 - ab_{t-1}.
       REQUIRE(s.posterior_mean_coef1[i] + s.posterior_mean_coef2[i] * s.sqrt_alpha_bar[i] ==
               Approx(s.sqrt_alpha_bar[i - 1]).epsilon(1e-12));
-      const double var = s.posterior_mean_coef2[i] * s.posterior_mean_coef2[i] *
-                             s.one_minus_alpha_bar[i] + s.posterior_variance[i];
+      const double var =
+          s.posterior_mean_coef2[i] * s.posterior_mean_coef2[i] * s.one_minus_alpha_bar[i] +
+          s.posterior_variance[i];
       REQUIRE(var == Approx(s.one_minus_alpha_bar[i - 1]).epsilon(1e-12).margin(1e-18));
     }
   }
@@ -216,7 +217,8 @@ TEST_CASE("x_t built from x_0 and eps gives back eps and x_0", "[schedule][forwa
     double worst = 0.0;
     for (size_t i = 0; i < n; ++i) {
       const double bound = 2.0 * std::ldexp(std::fabs(xt[i]) + std::fabs(x0[i]) + 1e-3, -24) /
-                           s.sqrt_one_minus_alpha_bar[size_t(t)] + 1e-7 * std::fabs(eps[i]);
+                               s.sqrt_one_minus_alpha_bar[size_t(t)] +
+                           1e-7 * std::fabs(eps[i]);
       worst = std::max(worst, std::fabs(back[i] - eps[i]) / bound);
     }
     CHECK(worst <= 1.0);
@@ -224,7 +226,8 @@ TEST_CASE("x_t built from x_0 and eps gives back eps and x_0", "[schedule][forwa
     worst = 0.0;
     for (size_t i = 0; i < n; ++i) {
       const double bound = 2.0 * std::ldexp(std::fabs(xt[i]) + std::fabs(eps[i]), -24) /
-                           s.sqrt_alpha_bar[size_t(t)] + 1e-7;
+                               s.sqrt_alpha_bar[size_t(t)] +
+                           1e-7;
       worst = std::max(worst, std::fabs(back[i] - x0[i]) / bound);
     }
     CHECK(worst <= 1.0);
