@@ -283,8 +283,11 @@ class DdpmDemo extends HTMLElement {
         this.setStatus(`Stopped at step ${run.steps} of ${run.total}.`);
       } else {
         this.drawFrames();
+        this.el.progress.value = 1;
+        this.el.counter.textContent = `step ${run.total} / ${run.total} · t = 0`;
         const ms = performance.now() - clicked;
-        this.lastRun = { ...result, clickToDoneMs: ms, steps: run.total, batch: config.batch };
+        this.lastRun = { ...result, clickToDoneMs: ms, steps: run.total, batch: config.batch,
+                         config };
         this.setStatus(`Done: ${config.batch} digits, ${run.total} steps in ` +
                        `${(ms / 1000).toFixed(2)} s (${result.workers} worker(s)).`);
         this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
@@ -346,11 +349,10 @@ class DdpmDemo extends HTMLElement {
     const blob = await this.painter.toPngBlob();
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    const c = this.running?.config || this.lastRun || {};
-    a.download = `ddpm-digits-seed${this.el.form.elements.seed.value}.png`;
+    const c = this.lastRun?.config || {};
+    a.download = `ddpm-${c.sampler || 'digits'}-seed${c.seed ?? 0}.png`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-    return c;
   }
 
   drawPlots(marker = null) {

@@ -1,0 +1,64 @@
+// Benchmark of the wasm sampler: ms per denoising step for batch 1 and 16 in node and in
+// headless Chromium (1 and 2 workers), and click-to-finished for a 16-digit grid with the
+// page's default settings. Prints figures; asserts nothing.
+// Usage: node tests/browser/bench.mjs [model.json]   (after scripts/build.sh)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModule } from '../node/wasm-module.mjs';
+import { generate, launch, openPage, serveSite, sourceDir, waitForModel } from './browser.mjs';
+
+const modelFile = process.argv[2] || process.env.DDPM_TEST_MODEL ||
+  join(sourceDir, 'web', 'models', 'mnist-cpu.json');
+const modelText = readFileSync(modelFile, 'utf8');
+const STEPS = 6;
+
+// node: one session, DDIM, the first step excluded as warm-up
+const Module = await loadModule();
+const session = new Module.DdpmSession(modelText);
+const info = JSON.parse(session.info());
+console.log(`model ${modelFile}: ${(info.parameters / 1e6).toFixed(2)} M parameters, ` +
+            `${info.mflop_per_image.toFixed(0)} MFLOP per image`);
+for (const batch of [1, 16]) {
+  session.configure({ sampler: 'ddim', steps: STEPS + 1, seed: 0, batch });
+  session.step();
+  const t0 = performance.now();
+  while (!session.done()) session.step();
+  const ms = (performance.now() - t0) / STEPS;
+  console.log(`node     batch ${String(batch).padStart(2)}: ${ms.toFixed(1)} ms/step ` +
+              `(${(batch * info.mflop_per_image / ms).toFixed(2)} GFLOP/s), ` +
+              `wasm memory ${(Module.memoryBytes() / 2 ** 20).toFixed(0)} MiB`);
+}
+session.delete();
+
+// Chromium: the page with ?workers=N; wall time per step of the whole batch
+const server = await serveSite({ '/models/bench.json': modelText });
+const browser = await launch();
+try {
+  for (const workers of [1, 2]) {
+    const { page } = await openPage(browser,
+      `${server.url}/index.html?model=models/bench.json&workers=${workers}`);
+    await waitForModel(page);
+    for (const batch of [1, 16]) {
+      await generate(page, { sampler: 'ddim', steps: 1, samples: batch, label: -1 });  // warm-up
+      const run = await generate(page, { sampler: 'ddim', steps: STEPS, samples: batch, label: -1 });
+      console.log(`chromium batch ${String(batch).padStart(2)}, ${workers} worker(s): ` +
+                  `${(run.ms / STEPS).toFixed(1)} ms/step (${run.workers} used)`);
+    }
+    await page.close();
+  }
+  // click to finished grid, default settings, workers as the page picks them
+  const { page } = await openPage(browser, `${server.url}/index.html?model=models/bench.json`);
+  await waitForModel(page);
+  const defaults = await page.evaluate(async () => {
+    const { DEFAULTS } = await import('./js/settings.js');
+    return DEFAULTS;
+  });
+  await generate(page, { samples: 16 });
+  const run = await generate(page, { samples: 16 });
+  console.log(`chromium click to finished 16-digit grid (defaults ${JSON.stringify(defaults)}, ` +
+              `${run.workers} workers): ${(run.clickToDoneMs / 1000).toFixed(2)} s`);
+  await page.close();
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,61 @@
+// The wasm module samples the same images as the native CLI (`ddpm sample --engine eigen`):
+// same weights, seed and settings -> max |difference| <= 1e-3 after the last step. The golden
+// output is made at test time by the native binary of the same build (DDPM_CLI).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModule, modelPath } from './wasm-module.mjs';
+
+const cli = process.env.DDPM_CLI;
+if (!cli || !existsSync(cli)) {
+  throw new Error(`DDPM_CLI=${cli}: set it to the native ddpm binary (ctest does)`);
+}
+const Module = await loadModule();
+const weightsFile = modelPath();
+const session = new Module.DdpmSession(readFileSync(weightsFile, 'utf8'));
+const work = mkdtempSync(join(tmpdir(), 'ddpm-parity-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+// The native run: raw little-endian float32 x_0, n * C * H * W values.
+function nativeSample(s) {
+  const out = join(work, `${s.sampler}-${s.seed}.f32`);
+  const args = ['sample', '--weights', weightsFile, '--engine', 'eigen',
+                '--sampler', s.sampler, '--steps', String(s.steps), '--eta', String(s.eta),
+                '--seed', String(s.seed), '--n', String(s.batch), '--raw', out];
+  if (s.label >= 0) args.push('--label', String(s.label), '--guidance', String(s.guidance));
+  if (s.clipX0) args.push('--clip-x0');
+  execFileSync(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const bytes = readFileSync(out);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+}
+
+function wasmSample(s) {
+  session.configure({ sampler: s.sampler, steps: s.steps, eta: s.eta, seed: s.seed,
+                      batch: s.batch, label: s.label, guidance: s.guidance, clipX0: s.clipX0 });
+  while (!session.done()) session.step();
+  return Float32Array.from(session.x());
+}
+
+const cases = [
+  { sampler: 'dpm++2m', steps: 10, eta: 0, seed: 7, batch: 4, label: 3, guidance: 3,
+    clipX0: true },
+  { sampler: 'ddim', steps: 8, eta: 0.5, seed: 1234, batch: 3, label: -1, guidance: 1,
+    clipX0: true },
+  { sampler: 'ddpm', steps: 20, eta: 0, seed: 5, batch: 2, label: 9, guidance: 2,
+    clipX0: false },
+];
+
+for (const s of cases) {
+  test(`${s.sampler}, ${s.steps} steps, seed ${s.seed}: wasm equals the native CLI`, () => {
+    const golden = nativeSample(s);
+    const got = wasmSample(s);
+    assert.equal(got.length, golden.length, 'same number of values');
+    let maxDiff = 0;
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - golden[i]));
+    console.log(`${s.sampler}: max |wasm - native| = ${maxDiff.toExponential(2)}`);
+    assert.ok(maxDiff <= 1e-3, `max abs diff ${maxDiff}`);
+  });
+}
