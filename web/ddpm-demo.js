@@ -28,7 +28,8 @@ const template = `
     <div class="errors" role="alert"></div>
     <div class="actions">
       <button type="button" class="run" disabled>Generate</button>
-      <button type="button" class="stop secondary" disabled>Stop</button>
+      <button type="button" class="stop secondary" disabled
+              aria-keyshortcuts="Escape">Stop</button>
       <button type="button" class="download secondary" disabled>Download PNG</button>
       <label class="check"><input type="checkbox" class="show-x0"> show x̂<sub>0</sub></label>
     </div>
@@ -108,6 +109,7 @@ class DdpmDemo extends HTMLElement {
       if (e.key === 'Enter' && e.target.tagName === 'INPUT') { e.preventDefault(); this.generate(); }
     });
     f.model.addEventListener('change', () => this.loadModel(f.model.value));
+    this.root.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.stop(); });
     this.el.run.addEventListener('click', () => this.generate());
     this.el.stop.addEventListener('click', () => this.stop());
     this.el.download.addEventListener('click', () => this.downloadPng());
