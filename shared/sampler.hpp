@@ -54,12 +54,17 @@ struct StepInfo {
 };
 using StepCallback = std::function<bool(const StepInfo&)>;
 
+// DPM-Solver++(2M) takes the first step at first order and the last one (into t = 0, where
+// lambda = +inf) as x0-hat, its first-order limit. With few steps, prefer trailing spacing
+// for it: leading and linspace lists end at t = 1, so their second-to-last step is one long
+// step in lambda whose 2M extrapolation overshoots (tests/cpp/core/test_sampler_convergence).
+//
 // Sample i of a batch (global index first_sample + i) draws x_T and then its step noise from
 // NormalRng(seed, first_sample + i), so it equals the same sample generated alone.
 // Guidance (labels given and guidance != 1) calls the model once with 2n images: the n
 // conditional ones first, then the same n images with null_label. Otherwise one n-image call
 // (labels null when there are none). The Sampler copies the tables it needs: the Schedule may
-// go away. step() allocates nothing.
+// go away. step() allocates nothing. Copies of a Sampler share one state.
 class Sampler {
  public:
   // labels: empty (unconditional) or one per sample. Draws x_T from each sample's stream.
