@@ -189,7 +189,8 @@ class DdpmDemo extends HTMLElement {
       const response = await fetch(url);
       if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
       const text = await response.text();
-      const reply = await this.pool.load(text);
+      const reply = await this.pool.load(text, workerCountFor(DEFAULTS.samples,
+                                                               this.maxWorkers()));
       this.model = { url, info: reply.info, tables: reply.tables };
       this.eps = await this.pool.normals(0, 0, reply.info.model.image_size[0] *
                                          reply.info.model.image_size[1]);
@@ -197,7 +198,7 @@ class DdpmDemo extends HTMLElement {
       this.onModelLoaded(name);
     } catch (e) {
       this.showModelError(`Could not load model "${name}" (${url}): ${e.message}` +
-                          (this.model ? ' The previous model stays loaded.' : ''));
+                          (this.model ? '. The previous model stays loaded.' : ''));
       if (this.model) select.value = this.model.url;
       this.setStatus(this.model ? 'Ready.' : 'No model loaded.');
     } finally {

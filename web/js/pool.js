@@ -63,20 +63,22 @@ export class WorkerPool {
   }
 
   // Loads a model into worker 0 first: a malformed file fails there and no worker changes.
-  async load(text) {
+  // Then into `workers` workers in all (started now, so that Generate finds them ready).
+  async load(text, workers = 1) {
     if (this.workers.length === 0) this.spawn();
     const first = await this.request(this.workers[0], { type: 'load', text }, 'loaded');
     this.modelText = text;
+    while (this.workers.length < workers) this.spawn();
     await Promise.all(this.workers.slice(1).map(
       (w) => this.request(w, { type: 'load', text }, 'loaded')));
     return first;
   }
 
   async ensureWorkers(k) {
-    while (this.workers.length < k) {
-      const w = this.spawn();
-      await this.request(w, { type: 'load', text: this.modelText }, 'loaded');
-    }
+    const fresh = [];
+    while (this.workers.length < k) fresh.push(this.spawn());
+    await Promise.all(fresh.map(
+      (w) => this.request(w, { type: 'load', text: this.modelText }, 'loaded')));
   }
 
   async normals(seed, stream, n) {
