@@ -126,13 +126,39 @@ test('the page generates digit-like images, stays responsive, survives a malform
     const again = await generate(page, { samples: 4, seed: 2 });
     assert.equal(again.batch, 4);
 
+    // PNG download of the grid
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('ddpm-demo >> button.download'),
+    ]);
+    const pngPath = join(outDir, 'grid.png');
+    await download.saveAs(pngPath);
+    assert.deepEqual([...readFileSync(pngPath).subarray(0, 8)],
+                     [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+
+    // keyboard: Enter in a field starts a run (DDPM, all T steps: long), Escape stops it
+    await page.selectOption('ddpm-demo >> select[name="sampler"]', 'ddpm');
+    await page.fill('ddpm-demo >> input[name="samples"]', '2');
+    await page.focus('ddpm-demo >> input[name="seed"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('ddpm-demo').running?.steps >= 2,
+                               null, { timeout: 60000 });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() =>
+      document.querySelector('ddpm-demo').el.status.textContent.startsWith('Stopped at step'),
+    null, { timeout: 60000 });
+
     // bad settings: visible messages, nothing runs
+    await page.selectOption('ddpm-demo >> select[name="sampler"]', 'ddim');
     await page.fill('ddpm-demo >> input[name="steps"]', '-5');
     await page.fill('ddpm-demo >> input[name="samples"]', '');
     const shown = await page.evaluate(() =>
       document.querySelector('ddpm-demo').el.errors.textContent);
     assert.match(shown, /Steps: -5 is out of range/);
     assert.match(shown, /Samples: enter an integer/);
+    await page.click('ddpm-demo >> button.run');
+    assert.match(await page.evaluate(() =>
+      document.querySelector('ddpm-demo').el.status.textContent), /Fix the settings/);
 
     assert.deepEqual(errors, [], 'no console errors');
   });
