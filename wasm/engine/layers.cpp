@@ -1,0 +1,179 @@
+// The engine's layers on the channel-major batch layout of layers.hpp: im2col + GEMM
+// convolutions tiled over output positions, GroupNorm + SiLU, linear, up-sampling.
+#include "engine/layers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/eigen_config.hpp"
+#include "engine/parallel.hpp"
+
+namespace ddpm::engine {
+
+namespace {
+
+// Writes the im2col rows (c * 9 + ky * 3 + kx) of a 3x3, padding-1 convolution for the output
+// positions [p0, p0 + cols): row r, column j holds x[c, i, oy * s + ky - 1, ox * s + kx - 1]
+// (0 outside the image) for the position p0 + j = (i, oy, ox).
+// x has n images: channel c of image i starts at x + c * P_in + i * h * w.
+void im2col3x3(const float* x, long P_in, int in, int h, int w, int stride, int ho, int wo,
+               long p0, int cols, float* col) {
+  const long hw = long(h) * w, hw_out = long(ho) * wo;
+  for (int c = 0; c < in; ++c) {
+    const float* xc = x + c * P_in;
+    for (int ky = 0; ky < 3; ++ky) {
+      for (int kx = 0; kx < 3; ++kx) {
+        float* row = col + long(c * 9 + ky * 3 + kx) * cols;
+
+        // walk the tile in runs along one output row (fixed image and oy)
+        long p = p0;
+        for (int t = 0; t < cols;) {
+          const long img = p / hw_out, rem = p - img * hw_out;
+          const int oy = int(rem / wo), ox0 = int(rem % wo);
+          const int run = std::min(wo - ox0, cols - t);
+          const int iy = oy * stride + ky - 1;
+          float* dst = row + t;
+          if (iy < 0 || iy >= h) {
+            std::fill(dst, dst + run, 0.0f);
+          } else if (stride == 1) {
+            // valid j: 0 <= ox0 + j + kx - 1 < w
+            const int lo = std::max(0, 1 - kx - ox0), hi = std::min(run, w + 1 - kx - ox0);
+            const float* src = xc + img * hw + long(iy) * w + (ox0 + lo + kx - 1);
+            std::fill(dst, dst + lo, 0.0f);
+            if (hi > lo) std::memcpy(dst + lo, src, sizeof(float) * (hi - lo));
+            std::fill(dst + std::max(hi, lo), dst + run, 0.0f);
+          } else {
+            const float* src = xc + img * hw + long(iy) * w;
+            for (int j = 0; j < run; ++j) {
+              const int ix = (ox0 + j) * stride + kx - 1;
+              dst[j] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
+            }
+          }
+          t += run, p += run;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int conv_out_size(const Conv& conv, int size) {
+  return (size + 2 * (conv.k / 2) - conv.k) / conv.stride + 1;
+}
+
+void conv2d(const Conv& conv, const float* x, int h, int w, float* out, const ConvEpilogue& epi,
+            const Context& ctx) {
+  // x [in, n, h, w] -> out [out, n, ho, wo]; GEMM [out, K] x [K, P] with K = in * k * k
+  const int ho = conv_out_size(conv, h), wo = conv_out_size(conv, w);
+  const long P_in = long(ctx.n) * h * w, P = long(ctx.n) * ho * wo, hw_out = long(ho) * wo;
+  const long K = long(conv.in) * conv.k * conv.k;
+  const ConstMatrixView W(conv.weight, conv.out, K, Strided(K));
+
+  // tiles of output positions; at least one per thread when there is enough work
+  long tiles = (P + ctx.tile_cols - 1) / ctx.tile_cols;
+  if (ctx.threads > 1 && tiles < ctx.threads && P >= 64L * ctx.threads) tiles = ctx.threads;
+  const long T = ((P + tiles - 1) / tiles + 15) / 16 * 16;
+  tiles = (P + T - 1) / T;
+
+  parallel_for(int(tiles), ctx.threads, [&](int tile, int thread) {
+    const long p0 = tile * T;
+    const int cols = int(std::min(T, P - p0));
+
+    // epilogue first: the GEMM accumulates onto bias (+ image bias) (+ residual)
+    if (!epi.accumulate) {
+      for (int o = 0; o < conv.out; ++o) {
+        float* row = out + o * P + p0;
+        std::fill(row, row + cols, conv.bias[o]);
+        if (epi.image_bias) {
+          for (int t = 0; t < cols;) {
+            const long img = (p0 + t) / hw_out;
+            const int run = int(std::min<long>((img + 1) * hw_out - (p0 + t), cols - t));
+            const float b = epi.image_bias[o * ctx.n + img];
+            for (int j = 0; j < run; ++j) row[t + j] += b;
+            t += run;
+          }
+        }
+        if (epi.residual) {
+          const float* r = epi.residual + o * P + p0;
+          for (int j = 0; j < cols; ++j) row[j] += r[j];
+        }
+      }
+    } else {
+      for (int o = 0; o < conv.out; ++o) {
+        float* row = out + o * P + p0;
+        for (int j = 0; j < cols; ++j) row[j] += conv.bias[o];
+      }
+    }
+
+    // the GEMM: a 1x1 convolution reads x directly, a 3x3 one an im2col tile
+    MatrixView O(out + p0, conv.out, cols, Strided(P));
+    if (conv.k == 1) {
+      O.noalias() += W * ConstMatrixView(x + p0, K, cols, Strided(P_in));
+    } else {
+      float* col = ctx.col_tiles[thread];
+      im2col3x3(x, P_in, conv.in, h, w, conv.stride, ho, wo, p0, cols, col);
+      O.noalias() += W * ConstMatrixView(col, K, cols, Strided(cols));
+    }
+  });
+}
+
+void group_norm(const Norm& norm, const float* x, int h, int w, float* out, bool silu,
+                const Context& ctx) {
+  const long hw = long(h) * w, P = long(ctx.n) * hw;
+  const int cg = norm.channels / norm.groups;
+  const double count = double(cg) * hw;
+
+  // one work item per (image, group): statistics in two passes, then scale, shift, SiLU
+  parallel_for(ctx.n * norm.groups, ctx.threads, [&](int item, int) {
+    const int img = item / norm.groups, g = item % norm.groups;
+    auto segment = [&](const float* base, int c) {
+      return Eigen::Map<const Eigen::ArrayXf>(base + c * P + img * hw, hw);
+    };
+    double sum = 0.0;
+    for (int c = g * cg; c < (g + 1) * cg; ++c) sum += segment(x, c).sum();
+    const double mean = sum / count;
+    double sq = 0.0;
+    for (int c = g * cg; c < (g + 1) * cg; ++c) sq += (segment(x, c) - float(mean)).square().sum();
+    const double rstd = 1.0 / std::sqrt(sq / count + 1e-5);  // Wu & He 2018, Eq. 1
+
+    for (int c = g * cg; c < (g + 1) * cg; ++c) {
+      const float a = float(norm.weight[c] * rstd);
+      const float b = float(norm.bias[c] - mean * norm.weight[c] * rstd);
+      Eigen::Map<Eigen::ArrayXf> o(out + c * P + img * hw, hw);
+      o = segment(x, c) * a + b;
+      if (silu) o = o / (1.0f + (-o).exp());  // SiLU (Elfwing et al. 2018)
+    }
+  });
+}
+
+void linear(const Linear& layer, const float* x, float* out, int n) {
+  Eigen::Map<const RowMatrix> W(layer.weight, layer.out, layer.in);
+  Eigen::Map<const RowMatrix> X(x, layer.in, n);
+  Eigen::Map<RowMatrix> O(out, layer.out, n);
+  O.noalias() = W * X;
+  O.colwise() += Eigen::Map<const Eigen::VectorXf>(layer.bias, layer.out);
+}
+
+void silu(float* x, long count) {
+  Eigen::Map<Eigen::ArrayXf> a(x, count);
+  a = a / (1.0f + (-a).exp());
+}
+
+void upsample_nearest2x(const float* x, int c, int h, int w, float* out, const Context& ctx) {
+  const long hw = long(h) * w, P = ctx.n * hw, P2 = 4 * P;
+  parallel_for(c, ctx.threads, [&](int ch, int) {
+    for (int img = 0; img < ctx.n; ++img) {
+      const float* src = x + ch * P + img * hw;
+      float* dst = out + ch * P2 + img * 4 * hw;
+      for (int y = 0; y < h; ++y) {
+        float* row = dst + long(2 * y) * 2 * w;
+        for (int xx = 0; xx < w; ++xx) row[2 * xx] = row[2 * xx + 1] = src[y * w + xx];
+        std::memcpy(row + 2 * w, row, sizeof(float) * 2 * w);
+      }
+    }
+  });
+}
+
+}  // namespace ddpm::engine
