@@ -8,7 +8,9 @@ import { DEFAULTS, MAX_SAMPLES, readSettings } from './js/settings.js';
 import { styles } from './js/styles.js';
 
 const here = new URL('./', import.meta.url);
-const SAMPLERS = [['dpm++2m', 'DPM-Solver++ (2M)'], ['ddim', 'DDIM'], ['ddpm', 'DDPM (all T steps)']];
+const SAMPLERS = [
+  ['dpm++2m', 'DPM-Solver++ (2M)'], ['ddim', 'DDIM'], ['ddpm', 'DDPM (all T steps)'],
+];
 
 const template = `
 <div class="layout">
@@ -67,7 +69,9 @@ const template = `
   </div>
 </div>`;
 
-const TITLES = { beta: 'β_t', alpha_bar: 'ᾱ_t', log_snr: 'log-SNR = log(ᾱ_t / (1 − ᾱ_t))' };
+const TITLES = {
+  beta: 'β_t', alpha_bar: 'ᾱ_t', log_snr: 'log-SNR = log(ᾱ_t / (1 − ᾱ_t))',
+};
 
 class DdpmDemo extends HTMLElement {
   static get observedAttributes() { return ['model']; }
@@ -81,7 +85,8 @@ class DdpmDemo extends HTMLElement {
       form: $('form'), errors: $('.errors'), run: $('.run'), stop: $('.stop'),
       download: $('.download'), showX0: $('.show-x0'), modelError: $('.model-error'),
       progress: $('progress'), counter: $('.counter'), status: $('.status'),
-      grid: $('canvas.grid'), modelInfo: $('.model-info'), plots: [...this.root.querySelectorAll('canvas.plot')],
+      grid: $('canvas.grid'), modelInfo: $('.model-info'),
+      plots: [...this.root.querySelectorAll('canvas.plot')],
       digit: $('.digit'), slider: $('.t-slider'), tValue: $('.t-value'), formula: $('.formula'),
       fwdX0: $('.fwd-x0'), fwdEps: $('.fwd-eps'), fwdXt: $('.fwd-xt'),
     };
@@ -106,7 +111,10 @@ class DdpmDemo extends HTMLElement {
     this.el.form.addEventListener('input', () => this.updateFields());
     this.el.form.addEventListener('submit', (e) => { e.preventDefault(); this.generate(); });
     this.el.form.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && e.target.tagName === 'INPUT') { e.preventDefault(); this.generate(); }
+      if (e.key === 'Enter' && e.target.tagName === 'INPUT') {
+        e.preventDefault();
+        this.generate();
+      }
     });
     f.model.addEventListener('change', () => this.loadModel(f.model.value));
     this.root.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.stop(); });
@@ -130,7 +138,9 @@ class DdpmDemo extends HTMLElement {
   }
 
   attributeChangedCallback(name, old, value) {
-    if (name === 'model' && this.started && this.model && value) this.loadModel(this.resolve(value));
+    if (name === 'model' && this.started && this.model && value) {
+      this.loadModel(this.resolve(value));
+    }
   }
 
   maxWorkers() {
@@ -157,7 +167,9 @@ class DdpmDemo extends HTMLElement {
     const wanted = this.getAttribute('model');
     if (wanted) {
       const url = this.resolve(wanted);
-      if (![...select.options].some((o) => o.value === url)) select.add(new Option(wanted, url), 0);
+      if (![...select.options].some((o) => o.value === url)) {
+        select.add(new Option(wanted, url), 0);
+      }
       select.value = url;
     }
     this.loadDigits();
@@ -230,7 +242,9 @@ class DdpmDemo extends HTMLElement {
   updateFields() {
     const f = this.el.form.elements;
     f.steps.disabled = f.sampler.value === 'ddpm';
-    if (f.sampler.value === 'ddpm' && this.model) f.steps.value = this.model.info.schedule.timesteps;
+    if (f.sampler.value === 'ddpm' && this.model) {
+      f.steps.value = this.model.info.schedule.timesteps;
+    }
     f.eta.disabled = f.sampler.value !== 'ddim';
     f.guidance.disabled = f.label.value === '-1';
     this.checkSettings();
@@ -376,7 +390,8 @@ class DdpmDemo extends HTMLElement {
     paintImage(this.el.fwdX0, digit.x0);
     paintImage(this.el.fwdEps, this.eps.map((v) => v / 3));
     paintImage(this.el.fwdXt, noisedImage(digit.x0, this.eps, ab));
-    this.el.formula.textContent = `x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε with ᾱ_${t} = ${ab.toPrecision(4)}:` +
+    this.el.formula.textContent =
+      `x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε with ᾱ_${t} = ${ab.toPrecision(4)}:` +
       ` x_t = ${Math.sqrt(ab).toFixed(3)}·x_0 + ${Math.sqrt(1 - ab).toFixed(3)}·ε`;
     this.drawPlots(t);
   }

@@ -40,7 +40,8 @@ try {
     await waitForModel(page);
     for (const batch of [1, 16]) {
       await generate(page, { sampler: 'ddim', steps: 1, samples: batch, label: -1 });  // warm-up
-      const run = await generate(page, { sampler: 'ddim', steps: STEPS, samples: batch, label: -1 });
+      const run = await generate(page,
+                                 { sampler: 'ddim', steps: STEPS, samples: batch, label: -1 });
       console.log(`chromium batch ${String(batch).padStart(2)}, ${workers} worker(s): ` +
                   `${(run.ms / STEPS).toFixed(1)} ms/step (${run.workers} used)`);
     }

@@ -86,7 +86,10 @@ test('the page generates digit-like images, stays responsive, survives a malform
     const midRun = await page.evaluate(() => document.querySelector('ddpm-demo').running !== null);
     const evaluateMs = Date.now() - t0;
     const run = await runPromise;
-    const ticks = await page.evaluate(() => { clearInterval(window.__timer); return window.__ticks; });
+    const ticks = await page.evaluate(() => {
+      clearInterval(window.__timer);
+      return window.__ticks;
+    });
     assert.ok(midRun, 'evaluate() answered while sampling was in progress');
     let maxGap = 0;
     for (let i = 1; i < ticks.length; i++) maxGap = Math.max(maxGap, ticks[i] - ticks[i - 1]);

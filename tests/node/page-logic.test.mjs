@@ -52,7 +52,8 @@ test('empty, negative, fractional, huge and non-numeric values each get a messag
 });
 
 test('a batch splits into contiguous shares covering every sample once', () => {
-  assert.deepEqual(splitBatch(16, 2), [{ firstSample: 0, batch: 8 }, { firstSample: 8, batch: 8 }]);
+  assert.deepEqual(splitBatch(16, 2),
+                   [{ firstSample: 0, batch: 8 }, { firstSample: 8, batch: 8 }]);
   assert.deepEqual(splitBatch(7, 3), [{ firstSample: 0, batch: 3 }, { firstSample: 3, batch: 2 },
                                       { firstSample: 5, batch: 2 }]);
   assert.deepEqual(splitBatch(1, 4), [{ firstSample: 0, batch: 1 }]);

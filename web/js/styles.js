@@ -16,7 +16,8 @@ section { border: 1px solid var(--line); border-radius: 8px; padding: .8rem; min
 .layout { display: grid; gap: .8rem; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); }
 .side { display: grid; gap: .8rem; align-content: start; }
 @media (max-width: 760px) { .layout { grid-template-columns: minmax(0, 1fr); } }
-form { display: grid; gap: .5rem .8rem; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr));
+form { display: grid; gap: .5rem .8rem;
+  grid-template-columns: repeat(auto-fill, minmax(130px, 1fr));
   align-items: end; }
 label { display: grid; gap: .15rem; font-size: .85rem; color: var(--muted); }
 input, select, button { font: inherit; color: inherit; min-height: 2.2rem; border-radius: 6px;
