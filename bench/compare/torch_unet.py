@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+import os
 
 import numpy as np
 import torch
@@ -175,3 +176,22 @@ def load_weights(path):
     net.load_state_dict(state)
     del doc["tensors"]
     return net.eval(), doc
+
+
+DEFAULT_MODEL = {"type": "unet", "in_channels": 1, "image_size": [28, 28], "base_channels": 32,
+                 "channel_mult": [1, 2, 2], "num_res_blocks": 1, "attention_resolutions": [7],
+                 "groups": 8, "dropout": 0.1, "num_classes": 10}  # docs/model.md defaults
+
+
+def save_weights(net, path, training):
+    """Writes net as a ddpm-weights f32 file (linear schedule 1e-4..0.02, T = 1000)."""
+    tensors = [{"name": name, "shape": list(p.shape), "dtype": "f32",
+                "data": base64.b64encode(p.detach().numpy().astype("<f4").tobytes()).decode()}
+               for name, p in net.state_dict().items()]
+    doc = {"format": "ddpm-weights", "version": 1, "model": net.m,
+           "schedule": {"kind": "linear", "timesteps": 1000, "beta_start": 0.0001,
+                        "beta_end": 0.02},
+           "training": training, "tensors": tensors}
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+    os.replace(path + ".tmp", path)

@@ -39,7 +39,8 @@ export function parseWeights(text) {
     const view = new DataView(bytes.buffer);
     const data = new Float32Array(count);
     for (let i = 0; i < count; ++i) {
-      data[i] = size === 4 ? view.getFloat32(4 * i, true) : halfToFloat(view.getUint16(2 * i, true));
+      data[i] = size === 4 ? view.getFloat32(4 * i, true)
+                           : halfToFloat(view.getUint16(2 * i, true));
     }
     tensors.set(t.name, { shape: t.shape, data });
   }
