@@ -1,0 +1,191 @@
+// `ddpm sample` end to end: the same seeded run through --engine eigen and --engine torch
+// agrees within 1e-3, frames and raw output are written, and bad input exits 2 leaving no file.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model_config.hpp"
+#include "rng.hpp"
+#include "weights.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kDdpm = std::string(DDPM_BINARY_DIR) + "/native/ddpm";
+
+fs::path work_dir() {
+  const fs::path dir = fs::path(DDPM_BINARY_DIR) / "test_sample_cli";
+  fs::create_directories(dir);
+  return dir;
+}
+
+// A small model with seeded random weights: N(0, 1/fan_in), norm scales near 1.
+std::string write_model(const std::string& name, int num_classes) {
+  ddpm::Weights w;
+  w.model.height = w.model.width = 8;
+  w.model.base_channels = 8;
+  w.model.channel_mult = {1, 2};
+  w.model.attention_resolutions = {4};
+  w.model.groups = 4;
+  w.model.num_classes = num_classes;
+  w.schedule.timesteps = 100;
+  ddpm::NormalRng rng(7, 0);
+  for (const auto& spec : ddpm::parameter_specs(w.model)) {
+    int64_t n = 1;
+    for (int64_t d : spec.shape) n *= d;
+    const bool is_norm = spec.name.find("norm") != std::string::npos;
+    const bool is_weight =
+        spec.name.size() > 7 && spec.name.substr(spec.name.size() - 7) == ".weight";
+    const double fan_in = spec.shape.size() >= 2 ? double(n / spec.shape[0]) : 1.0;
+    ddpm::Tensor t{spec.shape, std::vector<float>(size_t(n))};
+    for (auto& v : t.data) {
+      const float z = rng.normal();
+      v = spec.shape.size() >= 2 ? float(z / std::sqrt(fan_in))
+                                 : (is_norm && is_weight ? 1.0f + 0.1f * z : 0.1f * z);
+    }
+    w.tensors[spec.name] = std::move(t);
+  }
+  const std::string path = (work_dir() / name).string();
+  ddpm::save_weights(w, path, ddpm::DType::f32);
+  return path;
+}
+
+struct Result {
+  int code;
+  std::string err;
+};
+
+Result run(const std::string& args) {
+  const std::string err_path = (work_dir() / "stderr.txt").string();
+  const int status = std::system((kDdpm + " sample " + args + " 2> " + err_path).c_str());
+  std::ifstream f(err_path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str()};
+}
+
+std::vector<float> read_raw(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<float> v(bytes.size() / sizeof(float));
+  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("ddpm sample: eigen and torch engines agree on a full guided run", "[cli][sample]") {
+  const std::string model = write_model("cond.json", 3);
+  const fs::path dir = work_dir();
+  for (const std::string sampler : {"ddpm", "ddim", "dpm++2m"}) {
+    const std::string common = "--model " + model + " --n 6 --sampler " + sampler +
+                               " --steps 20 --label random --guidance 2 --seed 5 --batch 4";
+    const Result eigen = run(common + " --engine eigen --out " + (dir / "e.png").string() +
+                             " --raw " + (dir / "e.f32").string());
+    REQUIRE(eigen.code == 0);
+    CHECK_THAT(eigen.err, Catch::Contains("step 20/20"));
+    const Result torch = run(common + " --engine torch --out " + (dir / "t.png").string() +
+                             " --raw " + (dir / "t.f32").string());
+    if (torch.code == 2 && torch.err.find("without LibTorch") != std::string::npos) {
+      WARN("ddpm built without LibTorch: the torch side of the comparison is skipped");
+      return;
+    }
+    REQUIRE(torch.code == 0);
+
+    const auto a = read_raw((dir / "e.f32").string()), b = read_raw((dir / "t.f32").string());
+    REQUIRE(a.size() == 6u * 64u);
+    REQUIRE(b.size() == a.size());
+    double diff = 0.0, scale = 0.0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+      scale = std::max(scale, double(std::fabs(a[i])));
+    }
+    INFO("sampler " << sampler << ", max |x0| " << scale);
+    CHECK(scale > 0.1);
+    CHECK(diff <= 1e-3);
+  }
+
+  // the PNG is a PNG: 8-byte signature
+  std::ifstream png(dir / "e.png", std::ios::binary);
+  char sig[8] = {};
+  png.read(sig, 8);
+  CHECK(std::string(sig + 1, 3) == "PNG");
+}
+
+TEST_CASE("ddpm sample writes one frame per step", "[cli][sample]") {
+  const std::string model = write_model("uncond.json", 0);
+  const fs::path frames = work_dir() / "frames";
+  fs::remove_all(frames);
+  fs::create_directories(frames);
+  const Result r = run("--model " + model + " --n 4 --steps 3 --frames " + frames.string() +
+                       " --out " + (work_dir() / "u.png").string());
+  REQUIRE(r.code == 0);
+  CHECK(fs::exists(frames / "frame_0001.png"));
+  CHECK(fs::exists(frames / "frame_0003.png"));
+  CHECK_FALSE(fs::exists(frames / "frame_0004.png"));
+}
+
+TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing nothing",
+          "[cli][sample]") {
+  const std::string cond = write_model("cond.json", 3);
+  const std::string uncond = write_model("uncond.json", 0);
+  const fs::path out = work_dir() / "bad.png";
+  const std::string to = " --out " + out.string() + " --raw " + (work_dir() / "bad.f32").string();
+
+  // a model file whose first tensor has the wrong shape, and one that is not JSON
+  const fs::path broken = work_dir() / "broken.json";
+  {
+    std::ifstream in(cond);
+    auto doc = nlohmann::json::parse(in);
+    doc["tensors"][0]["shape"] = {1, 2};
+    std::ofstream(broken) << doc.dump();
+    std::ofstream(work_dir() / "text.json") << "not json";
+  }
+
+  struct Bad {
+    std::string args, expect;
+  };
+  const std::vector<Bad> cases = {
+      {"--model " + cond + " --steps 0", "--steps"},
+      {"--model " + cond + " --steps 101", "--steps"},
+      {"--model " + cond + " --n 0", "--n"},
+      {"--model " + cond + " --label 3", "--label 3"},
+      {"--model " + cond + " --label seven", "--label"},
+      {"--model " + uncond + " --guidance 2", "--guidance"},
+      {"--model " + uncond + " --label 1", "--label"},
+      {"--model " + cond + " --guidance 2 --label none", "--guidance"},
+      {"--model " + cond + " --sampler euler", "--sampler"},
+      {"--model " + cond + " --engine onnx", "--engine"},
+      {"--model " + (work_dir() / "missing.json").string(), "--model"},
+      {"--model " + broken.string(), "tensors.time_embed.linear1.weight.shape"},
+      {"--model " + (work_dir() / "text.json").string(), "not valid JSON"},
+  };
+  for (const Bad& c : cases) {
+    const Result r = run(c.args + to);
+    INFO("ddpm sample " << c.args << "\n" << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.expect));
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(out.string() + ".tmp"));
+  }
+
+  // outputs in a missing folder
+  const Result r = run("--model " + cond + " --out " + (work_dir() / "no/dir/x.png").string());
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--out") && Catch::Contains("does not exist"));
+  const Result raw = run("--model " + cond + " --out " + out.string() + " --raw /no/dir/x.f32");
+  CHECK(raw.code == 2);
+  CHECK_THAT(raw.err, Catch::Contains("--raw"));
+  CHECK_FALSE(fs::exists(out));
+}
