@@ -22,12 +22,13 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 // The native run: raw little-endian float32 x_0, n * C * H * W values.
 function nativeSample(s) {
   const out = join(work, `${s.sampler}-${s.seed}.f32`);
-  const args = ['sample', '--weights', weightsFile, '--engine', 'eigen',
+  const args = ['sample', '--model', weightsFile, '--engine', 'eigen',
                 '--sampler', s.sampler, '--steps', String(s.steps), '--eta', String(s.eta),
-                '--seed', String(s.seed), '--n', String(s.batch), '--raw', out];
+                '--seed', String(s.seed), '--n', String(s.batch), '--raw', out,
+                '--out', join(work, `${s.sampler}-${s.seed}.png`)];
   if (s.label >= 0) args.push('--label', String(s.label), '--guidance', String(s.guidance));
-  if (s.clipX0) args.push('--clip-x0');
-  execFileSync(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (s.clipX0) args.push('--clip');
+  execFileSync(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });  // stderr in the error
   const bytes = readFileSync(out);
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
@@ -44,7 +45,10 @@ const cases = [
     clipX0: true },
   { sampler: 'ddim', steps: 8, eta: 0.5, seed: 1234, batch: 3, label: -1, guidance: 1,
     clipX0: true },
-  { sampler: 'ddpm', steps: 20, eta: 0, seed: 5, batch: 2, label: 9, guidance: 2,
+  // DDPM as the page runs it: all T steps (one image, to keep the test short)
+  { sampler: 'ddpm', steps: JSON.parse(session.info()).schedule.timesteps, eta: 0, seed: 5,
+    batch: 1, label: -1, guidance: 1, clipX0: true },
+  { sampler: 'ddpm', steps: 20, eta: 0, seed: 6, batch: 2, label: 9, guidance: 2,
     clipX0: false },
 ];
 
