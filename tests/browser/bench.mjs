@@ -4,7 +4,7 @@
 // Usage: node tests/browser/bench.mjs [model.json]   (after scripts/build.sh)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModule } from '../node/wasm-module.mjs';
+import { loadModule, openSession } from '../node/wasm-module.mjs';
 import { generate, launch, openPage, serveSite, sourceDir, waitForModel } from './browser.mjs';
 
 const modelFile = process.argv[2] || process.env.DDPM_TEST_MODEL ||
@@ -14,7 +14,7 @@ const STEPS = 6;
 
 // node: one session, DDIM, the first step excluded as warm-up
 const Module = await loadModule();
-const session = new Module.DdpmSession(modelText);
+const session = openSession(Module, modelText);
 const info = JSON.parse(session.info());
 console.log(`model ${modelFile}: ${(info.parameters / 1e6).toFixed(2)} M parameters, ` +
             `${info.mflop_per_image.toFixed(0)} MFLOP per image`);

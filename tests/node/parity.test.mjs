@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModule, modelPath } from './wasm-module.mjs';
+import { loadModule, modelPath, openSession } from './wasm-module.mjs';
 
 const cli = process.env.DDPM_CLI;
 if (!cli || !existsSync(cli)) {
@@ -15,7 +15,7 @@ if (!cli || !existsSync(cli)) {
 }
 const Module = await loadModule();
 const weightsFile = modelPath();
-const session = new Module.DdpmSession(readFileSync(weightsFile, 'utf8'));
+const session = openSession(Module, readFileSync(weightsFile, 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'ddpm-parity-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 

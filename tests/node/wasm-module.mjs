@@ -27,6 +27,17 @@ export async function loadModule() {
   return create({ wasmBinary: readFileSync(join(dir, 'ddpm.wasm')) });
 }
 
+// A session over a weights text; throws the module's message when the file is refused.
+export function openSession(Module, text) {
+  const session = new Module.DdpmSession(text);
+  const error = session.error();
+  if (error) {
+    session.delete();
+    throw new Error(error);
+  }
+  return session;
+}
+
 // The trained model the page ships (DDPM_TEST_MODEL overrides it).
 export function modelPath() {
   return process.env.DDPM_TEST_MODEL || join(sourceDir, 'web', 'models', 'mnist-cpu.json');

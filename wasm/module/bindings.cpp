@@ -89,37 +89,47 @@ ddpm::SessionConfig parse_config(const ddpm::DdpmSession& s, const val& options)
   return c;
 }
 
+// A session as JavaScript sees it. The constructor never throws: a JavaScript exception
+// thrown through embind's invoker would skip freeing the copy of the (large) weights text, so
+// a bad file is reported by error() instead, and every other method then throws.
 class JsSession {
  public:
-  explicit JsSession(const std::string& text)
-      : s_(guarded([&] { return std::make_unique<ddpm::DdpmSession>(text); })) {}
+  explicit JsSession(const std::string& text) {
+    try {
+      s_ = std::make_unique<ddpm::DdpmSession>(text);
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+
+  std::string error() const { return error_; }
 
   void configure(val options) {
-    guarded([&] { s_->configure(parse_config(*s_, options)); });
+    guarded([&] { session().configure(parse_config(session(), options)); });
   }
   void step() {
     guarded([&] {
-      if (!s_->configured()) throw std::logic_error("step: call configure() first");
-      s_->step();
+      if (!session().configured()) throw std::logic_error("step: call configure() first");
+      session().step();
     });
   }
-  bool done() const { return !s_->configured() || s_->done(); }
-  int stepIndex() const { return s_->configured() ? s_->step_index() : 0; }
-  int numSteps() const { return s_->configured() ? s_->num_steps() : 0; }
-  int nextT() const { return s_->configured() ? s_->next_t() : 0; }
-  int batch() const { return s_->configured() ? s_->batch() : 0; }
-  int dim() const { return s_->dim(); }
+  bool done() const { return !running() || s_->done(); }
+  int stepIndex() const { return running() ? s_->step_index() : 0; }
+  int numSteps() const { return running() ? s_->num_steps() : 0; }
+  int nextT() const { return running() ? s_->next_t() : 0; }
+  int batch() const { return running() ? s_->batch() : 0; }
+  int dim() const { return s_ ? s_->dim() : 0; }
 
   // Views into wasm memory, valid until the next call that may grow it (step, configure).
-  val x() const { return view(s_->configured() ? s_->x() : nullptr); }
-  val x0() const { return view(s_->configured() ? s_->x0() : nullptr); }
+  val x() const { return view(running() ? s_->x() : nullptr); }
+  val x0() const { return view(running() ? s_->x0() : nullptr); }
 
-  std::string info() const { return guarded([&] { return s_->info_json(); }); }
+  std::string info() const { return guarded([&] { return session().info_json(); }); }
 
   // A copy of one schedule table, t = 0..T: beta, alpha_bar, log_snr, sqrt_alpha_bar, ...
   val scheduleTable(const std::string& name) const {
     return guarded([&] {
-      const ddpm::Schedule& sc = s_->schedule();
+      const ddpm::Schedule& sc = session().schedule();
       const std::vector<double>* table =
           name == "beta" ? &sc.beta
           : name == "alpha_bar" ? &sc.alpha_bar
@@ -135,11 +145,17 @@ class JsSession {
   }
 
  private:
+  bool running() const { return s_ && s_->configured(); }
+  ddpm::DdpmSession& session() const {
+    if (!s_) throw std::logic_error("no model: the weights file was refused: " + error_);
+    return *s_;
+  }
   val view(const float* p) const {
     size_t n = p ? static_cast<size_t>(s_->batch()) * s_->dim() : 0;
     return val(emscripten::typed_memory_view(n, p));
   }
   std::unique_ptr<ddpm::DdpmSession> s_;
+  std::string error_;
 };
 
 // n normals of stream `stream` of `seed` (the sampler's noise source), as a Float32Array copy.
@@ -167,6 +183,7 @@ EMSCRIPTEN_BINDINGS(ddpm_module) {
   using namespace emscripten;
   class_<JsSession>("DdpmSession")
       .constructor<std::string>()
+      .function("error", &JsSession::error)
       .function("configure", &JsSession::configure)
       .function("step", &JsSession::step)
       .function("done", &JsSession::done)

@@ -35,11 +35,12 @@ function yieldToEvents() {
 
 async function load({ id, text }) {
   const Module = await loadModule();
-  let next;
-  try {
-    next = new Module.DdpmSession(text);
-  } catch (e) {
-    postMessage({ type: 'error', id, message: messageOf(e) });
+  // a refused file leaves the current session in place
+  const next = new Module.DdpmSession(text);
+  const error = next.error();
+  if (error) {
+    next.delete();
+    postMessage({ type: 'error', id, message: error });
     return;
   }
   runId = 0;
