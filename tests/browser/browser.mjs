@@ -14,15 +14,15 @@ export function chromiumPath() {
   return path;
 }
 
-// Serves web/ (DDPM_WEB_DIR) with /wasm/ from DDPM_WASM_MODULE_DIR when set.
-export async function serveSite(fixed = {}) {
+// Serves web/ (DDPM_WEB_DIR) at / and again at `subPath` (as on a course site), with wasm/
+// from DDPM_WASM_MODULE_DIR when set.
+export async function serveSite(fixed = {}, { subPath = '/course/ddpm/' } = {}) {
   const root = process.env.DDPM_WEB_DIR || join(sourceDir, 'web');
-  const mounts = {};
-  if (process.env.DDPM_WASM_MODULE_DIR) mounts['/wasm/'] = process.env.DDPM_WASM_MODULE_DIR;
-  const wasmDir = mounts['/wasm/'] || join(root, 'wasm');
+  const wasmDir = process.env.DDPM_WASM_MODULE_DIR || join(root, 'wasm');
   if (!existsSync(join(wasmDir, 'ddpm.wasm'))) {
     throw new Error(`${wasmDir}/ddpm.wasm not found: build the wasm configuration first`);
   }
+  const mounts = { [`${subPath}wasm/`]: wasmDir, [subPath]: root, '/wasm/': wasmDir };
   return serve({ root, mounts, fixed });
 }
 
@@ -37,7 +37,6 @@ export async function openPage(browser, url) {
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('worker', (w) => w.on('close', () => {}));
   await page.goto(url);
   return { page, errors };
 }

@@ -21,8 +21,16 @@ const fixed = {
 };
 // DDPM_TEST_MODEL: another weights file served in place of the first listed model
 if (process.env.DDPM_TEST_MODEL) {
-  fixed[`/models/${realIndex.models[0].file}`] = readFileSync(process.env.DDPM_TEST_MODEL);
+  const text = readFileSync(process.env.DDPM_TEST_MODEL);
+  fixed[`/models/${realIndex.models[0].file}`] = text;
+  fixed[`/course/ddpm/models/${realIndex.models[0].file}`] = text;
 }
+// a course page embedding the element from a sub-path of the site
+fixed['/course/lesson.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Lesson</title><link rel="icon" href="data:,">
+<script type="module" src="ddpm/ddpm-demo.js"></script></head>
+<body><h1>Lesson 7</h1><ddpm-demo model="ddpm/models/${realIndex.models[0].file}"></ddpm-demo>
+</body></html>`;
 const server = await serveSite(fixed);
 const browser = await launch();
 test.after(async () => { await browser.close(); await server.close(); });
@@ -165,6 +173,21 @@ test('the page generates digit-like images, stays responsive, survives a malform
 
     assert.deepEqual(errors, [], 'no console errors');
   });
+
+test('the custom element works embedded in a page under another path', async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/course/lesson.html`);
+  await waitForModel(page);
+  const run = await generate(page, { sampler: 'ddim', steps: 3, samples: 2 });
+  assert.equal(run.batch, 2);
+  // the element fetched everything from beside its script, under /course/ddpm/
+  const urls = await page.evaluate(() =>
+    performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  for (const path of ['/course/ddpm/models/index.json', '/course/ddpm/data/test-digits.json']) {
+    assert.ok(urls.includes(path), `${path} fetched; got ${urls.join(' ')}`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
 
 test('the page is usable on a phone-sized screen', async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 },
