@@ -39,6 +39,7 @@ function oursCase(Module, modelText) {
       const s1m = session.scheduleTable('sqrt_one_minus_alpha_bar')[t];
       return { x, t, eps: x.map((v, i) => (v - sab * x0[i]) / s1m) };
     },
+    info() { return JSON.parse(session.info()); },
     dispose() { session.delete(); },
   };
 }
@@ -89,8 +90,9 @@ function maxAbsDiff(a, b) {
 }
 
 // libs: {Module, tf, ort, ortSession}; each missing library's case is skipped. Returns
-// {parity: {tfjs, ort, maxEps}, results: [{impl, batch, ...summarize()}]}. Runs interleave
-// the implementations (one call each per round), so a change in load hits all alike.
+// {model, parity: {t, maxEps, tfjs, ort}, results: [{impl, batch, ...summarize()}]}.
+// Runs interleave the implementations (one call each per round), so a change in load hits
+// all alike.
 export async function runCases(libs, modelText, { batches = [1, 16], rounds = 9, warmup = 2,
                                                   log = () => {} } = {}) {
   const weights = parseWeights(modelText);
@@ -99,6 +101,9 @@ export async function runCases(libs, modelText, { batches = [1, 16], rounds = 9,
   if (libs.ortSession) cases.push(ortCase(libs.ort, libs.ortSession, weights.model));
 
   // numerical agreement on one forward pass (batch 2, the t of a 2-step DDIM run)
+  const info = cases[0].info();
+  const model = { base_channels: weights.model.base_channels, parameters: info.parameters,
+                  mflop_per_image: info.mflop_per_image };
   const ref = cases[0].reference(2);
   const parity = { t: ref.t, maxEps: Math.max(...ref.eps.map(Math.abs)) };
   for (const c of cases.slice(1)) {
@@ -126,5 +131,5 @@ export async function runCases(libs, modelText, { batches = [1, 16], rounds = 9,
     }
   }
   for (const c of cases) c.dispose();
-  return { parity, results };
+  return { model, parity, results };
 }

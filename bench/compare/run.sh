@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Reproduces the tables of docs/benchmarks.md: our wasm module vs TensorFlow.js and
+# onnxruntime-web (node, Chromium), the Eigen engine vs LibTorch, ddpm train vs PyTorch Python.
+# Usage: scripts/build.sh && bash bench/compare/run.sh   (results in build/bench-compare/)
+# Environment: DDPM_CLI (ddpm binary), DDPM_ENGINE_BENCH (the engine's Google Benchmark
+# binary), DDPM_WASM_MODULE_DIR (ddpm.js/.wasm), DDPM_BENCH_MODEL (trained weights file),
+# DDPM_BENCH_ROUNDS (runs per figure, default 9), DDPM_BENCH_OUT (results folder).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out=${DDPM_BENCH_OUT:-build/bench-compare}
+cli=${DDPM_CLI:-build/native/native/ddpm}
+engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/ddpm_bench}
+trained=${DDPM_BENCH_MODEL:-web/models/mnist-cpu.json}
+rounds=${DDPM_BENCH_ROUNDS:-9}
+train_runs=${DDPM_BENCH_TRAIN_RUNS:-5}
+python=/usr/bin/python3  # Debian's python3, where python3-torch installs
+here=bench/compare
+
+fail() { echo "bench/compare/run.sh: $*" >&2; exit 2; }
+
+# prerequisites: PyTorch's Python API from Debian (installed on demand), npm packages, builds
+if ! "$python" -c 'import torch' 2>/dev/null; then
+  echo "installing Debian's python3-torch (for the PyTorch comparison and the ONNX export)"
+  [ "$(id -u)" = 0 ] || fail "python3-torch is missing: run apt-get install python3-torch as root"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-torch
+fi
+[ -d node_modules/@tensorflow/tfjs-backend-wasm ] && [ -d node_modules/onnxruntime-web ] ||
+  fail "npm packages missing: run npm ci"
+[ -x "$cli" ] || fail "$cli not found: run scripts/build.sh (or set DDPM_CLI)"
+[ -f "${DDPM_WASM_MODULE_DIR:-web/wasm}/ddpm.wasm" ] ||
+  fail "${DDPM_WASM_MODULE_DIR:-web/wasm}/ddpm.wasm not found: run scripts/build.sh"
+[ -f "$trained" ] || fail "$trained not found: set DDPM_BENCH_MODEL to a weights file"
+[ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] ||
+  fail "data/mnist not found: run scripts/data.sh"
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/*.jsonl
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_before=$(load)
+
+# models: the trained one the page ships, and the configuration default with random weights
+mkdir -p "$out/models"
+cp "$trained" "$out/models/trained.json"
+(cd "$here" && "$python" random_weights.py --out "$root/$out/models/default.json")
+for tag in trained default; do
+  (cd "$here" && "$python" export_onnx.py "$root/$out/models/$tag.json" \
+                                          --out "$root/$out/models/$tag.onnx")
+done
+
+# in-browser engines, ms per forward, one thread: node, then Chromium
+for tag in trained default; do
+  m=$out/models/$tag
+  node --no-experimental-fetch $here/node-bench.mjs --model "$m.json" --onnx "$m.onnx" \
+       --rounds "$rounds" --out "$out/node-$tag.json"
+  node $here/browser-bench.mjs --model "$m.json" --onnx "$m.onnx" --rounds "$rounds" \
+       --out "$out/chromium-$tag.json"
+done
+
+# native forward: the engine's Google Benchmark binary (bench/), Eigen vs LibTorch
+if [ -x "$engine_bench" ]; then
+  "$engine_bench" --benchmark_repetitions=5 --benchmark_format=console \
+                  --benchmark_out="$out/engine.json" --benchmark_out_format=json
+else
+  echo "skipping the native engine benchmark: $engine_bench not built (DDPM_ENGINE_BENCH)"
+fi
+
+# training images/s: ddpm train vs the same loop in PyTorch's Python API, runs interleaved
+model=$("$python" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["model"]))' \
+        "$out/models/trained.json")
+base=$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["base_channels"])' "$model")
+what="batch 64, 20 steps of which 5 warm-up, the trained model's configuration (base $base)"
+for threads in 1 2; do
+  for run in $(seq "$train_runs"); do
+    dir=$out/train/ddpm-$threads-$run
+    rm -rf "$dir"
+    "$cli" train --data data/mnist --out "$dir" --device cpu --threads "$threads" \
+      --base-channels "$base" --steps 20 --batch 64 --lr 1e-3 --log-every 20 \
+      --checkpoint-every 0 --sample-every 0 --quiet
+    ips=$(grep -o '[0-9.]* img/s' "$dir/train.log" | tail -1 | cut -d' ' -f1)
+    echo "{\"impl\":\"ddpm\",\"threads\":$threads,\"images_per_second\":$ips,\"what\":\"$what\"}" \
+      | tee -a "$out/train.jsonl"
+    py=$(cd "$here" && "$python" train_bench.py --data "$root/data/mnist" --model "$model" \
+                                                --threads "$threads" --steps 20)
+    ips=$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["images_per_second"])' \
+          "$py")
+    echo "{\"impl\":\"python\",\"threads\":$threads,\"images_per_second\":$ips}" \
+      | tee -a "$out/train.jsonl"
+  done
+done
+
+# machine, load, versions; then the tables
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+torch_version=$("$python" -c 'import torch; print(torch.__version__)')
+cat > "$out/machine.json" <<JSON
+{"cpu": "$cpu", "cores": $(nproc), "date": "$(date -u +%Y-%m-%dT%H:%MZ)",
+ "load_before": "$load_before", "load_after": "$(load)", "python_torch": "$torch_version"}
+JSON
+node $here/table.mjs "$out" | tee "$out/table.md"
