@@ -1,5 +1,6 @@
 // Runs the comparison cases in the page (main thread, one thread per library) and leaves the
-// result in window.benchResult for browser-bench.mjs. Query: ?model=URL&onnx=URL&rounds=N.
+// result in window.benchResult for browser-bench.mjs.
+// Query: ?model=URL&onnx=URL&rounds=N&batches=1,16.
 import { runCases } from './cases.mjs';
 
 const log = (s) => {
@@ -30,7 +31,9 @@ async function main() {
       { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   }
   const modelText = await (await fetch(q.get('model'))).text();
-  const run = await runCases(libs, modelText, { rounds: Number(q.get('rounds') || 9), log });
+  const batches = (q.get('batches') || '1,16').split(',').map(Number);
+  const run = await runCases(libs, modelText, { rounds: Number(q.get('rounds') || 9), batches,
+                                                log });
   return { where: 'chromium', env, ...run };
 }
 

@@ -16,41 +16,59 @@ namespace {
 // Writes the im2col rows (c * 9 + ky * 3 + kx) of a 3x3, padding-1 convolution for the output
 // positions [p0, p0 + cols): row r, column j holds x[c, i, oy * s + ky - 1, ox * s + kx - 1]
 // (0 outside the image) for the position p0 + j = (i, oy, ox).
-// x has n images: channel c of image i starts at x + c * P_in + i * h * w.
-void im2col3x3(const float* x, long P_in, int in, int h, int w, int stride, int ho, int wo,
-               long p0, int cols, float* col) {
-  const long hw = long(h) * w, hw_out = long(ho) * wo;
+// The output positions of one tile cut into runs along output rows (fixed image and oy).
+struct TileRuns {
+  int count = 0;
+  ImageRun* runs = nullptr;
+};
+
+TileRuns tile_runs(long p0, int cols, int wo, long hw_out, ImageRun* buffer) {
+  TileRuns r{0, buffer};
+  long p = p0;
+  for (int t = 0; t < cols;) {
+    const long img = p / hw_out, rem = p - img * hw_out;
+    const int oy = int(rem / wo), ox0 = int(rem % wo);
+    const int len = std::min(wo - ox0, cols - t);
+    buffer[r.count++] = ImageRun{img, oy, ox0, len, t};
+    t += len, p += len;
+  }
+  return r;
+}
+
+// Writes the im2col rows (c * 9 + ky * 3 + kx) of a 3x3, padding-1 convolution for the output
+// positions [p0, p0 + cols): row r, column j holds x[c, i, oy * s + ky - 1, ox * s + kx - 1]
+// (0 outside the image) for the position p0 + j = (i, oy, ox). Channel c of image i starts at
+// x + c * P_in + i * h * w.
+void im2col3x3(const float* x, long P_in, int in, int h, int w, int stride, TileRuns tile,
+               int cols, float* col) {
+  const long hw = long(h) * w;
   for (int c = 0; c < in; ++c) {
     const float* xc = x + c * P_in;
     for (int ky = 0; ky < 3; ++ky) {
       for (int kx = 0; kx < 3; ++kx) {
         float* row = col + long(c * 9 + ky * 3 + kx) * cols;
-
-        // walk the tile in runs along one output row (fixed image and oy)
-        long p = p0;
-        for (int t = 0; t < cols;) {
-          const long img = p / hw_out, rem = p - img * hw_out;
-          const int oy = int(rem / wo), ox0 = int(rem % wo);
-          const int run = std::min(wo - ox0, cols - t);
-          const int iy = oy * stride + ky - 1;
-          float* dst = row + t;
+        for (int r = 0; r < tile.count; ++r) {
+          const ImageRun& run = tile.runs[r];
+          const int iy = run.oy * stride + ky - 1;
+          float* dst = row + run.t;
           if (iy < 0 || iy >= h) {
-            std::fill(dst, dst + run, 0.0f);
-          } else if (stride == 1) {
+            for (int j = 0; j < run.len; ++j) dst[j] = 0.0f;
+            continue;
+          }
+          const float* src = xc + run.img * hw + long(iy) * w;
+          if (stride == 1) {
             // valid j: 0 <= ox0 + j + kx - 1 < w
-            const int lo = std::max(0, 1 - kx - ox0), hi = std::min(run, w + 1 - kx - ox0);
-            const float* src = xc + img * hw + long(iy) * w + (ox0 + lo + kx - 1);
-            std::fill(dst, dst + lo, 0.0f);
-            if (hi > lo) std::memcpy(dst + lo, src, sizeof(float) * (hi - lo));
-            std::fill(dst + std::max(hi, lo), dst + run, 0.0f);
+            const int shift = run.ox0 + kx - 1;
+            const int lo = std::max(0, -shift), hi = std::min(run.len, w - shift);
+            for (int j = 0; j < lo; ++j) dst[j] = 0.0f;
+            for (int j = lo; j < hi; ++j) dst[j] = src[shift + j];
+            for (int j = std::max(lo, hi); j < run.len; ++j) dst[j] = 0.0f;
           } else {
-            const float* src = xc + img * hw + long(iy) * w;
-            for (int j = 0; j < run; ++j) {
-              const int ix = (ox0 + j) * stride + kx - 1;
+            for (int j = 0; j < run.len; ++j) {
+              const int ix = (run.ox0 + j) * stride + kx - 1;
               dst[j] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
             }
           }
-          t += run, p += run;
         }
       }
     }
@@ -81,18 +99,18 @@ void conv2d(const Conv& conv, const float* x, int h, int w, float* out, const Co
     const long p0 = tile * T;
     const int cols = int(std::min(T, P - p0));
 
+    const TileRuns runs = tile_runs(p0, cols, wo, hw_out, ctx.run_buffers[thread]);
+
     // epilogue first: the GEMM accumulates onto bias (+ image bias) (+ residual)
     if (!epi.accumulate) {
       for (int o = 0; o < conv.out; ++o) {
         float* row = out + o * P + p0;
         std::fill(row, row + cols, conv.bias[o]);
         if (epi.image_bias) {
-          for (int t = 0; t < cols;) {
-            const long img = (p0 + t) / hw_out;
-            const int run = int(std::min<long>((img + 1) * hw_out - (p0 + t), cols - t));
-            const float b = epi.image_bias[o * ctx.n + img];
-            for (int j = 0; j < run; ++j) row[t + j] += b;
-            t += run;
+          for (int r = 0; r < runs.count; ++r) {
+            const float b = epi.image_bias[o * ctx.n + runs.runs[r].img];
+            float* seg = row + runs.runs[r].t;
+            for (int j = 0; j < runs.runs[r].len; ++j) seg[j] += b;
           }
         }
         if (epi.residual) {
@@ -113,7 +131,7 @@ void conv2d(const Conv& conv, const float* x, int h, int w, float* out, const Co
       O.noalias() += W * ConstMatrixView(x + p0, K, cols, Strided(P_in));
     } else {
       float* col = ctx.col_tiles[thread];
-      im2col3x3(x, P_in, conv.in, h, w, conv.stride, ho, wo, p0, cols, col);
+      im2col3x3(x, P_in, conv.in, h, w, conv.stride, runs, cols, col);
       O.noalias() += W * ConstMatrixView(col, K, cols, Strided(cols));
     }
   });

@@ -28,12 +28,20 @@ struct Linear {
   int in = 0, out = 0;
 };
 
+// A run of output positions along one output row: image img, row oy, columns ox0 ..
+// ox0 + len - 1, at column t of a GEMM tile.
+struct ImageRun {
+  long img;
+  int oy, ox0, len, t;
+};
+
 // The batch size of the current call, the thread count and per-thread scratch.
 struct Context {
   int n = 1;
   int threads = 1;
-  int tile_cols = 512;            // output positions per GEMM tile
-  std::vector<float*> col_tiles;  // per thread: im2col tile, max K * tile_cols floats
+  int tile_cols = 512;                 // output positions per GEMM tile
+  std::vector<float*> col_tiles;       // per thread: im2col tile, max K * tile_cols floats
+  std::vector<ImageRun*> run_buffers;  // per thread: tile_cols + 1 runs
 };
 
 // What a convolution adds to W * x: the bias always, optionally a per-image bias (the time

@@ -13,7 +13,7 @@ namespace {
 
 constexpr int kMaxBatch = 4096;
 constexpr int kMaxThreads = 256;
-constexpr int kTileCols = 512;  // output positions per GEMM tile (a multiple of 16)
+constexpr int kTileCols = 256;  // output positions per GEMM tile (a multiple of 16)
 
 // Looks up parameters by name, checking the shape the configuration implies.
 struct Wiring {
@@ -166,6 +166,8 @@ UNetEngine::Impl::Impl(Weights w, const EngineOptions& o)
   ctx.threads = o.threads;
   ctx.tile_cols = kTileCols;
   for (auto id : col_tiles) ctx.col_tiles.push_back(arena.get(id));
+  run_storage.assign(size_t(o.threads), std::vector<engine::ImageRun>(kTileCols + 1));
+  for (auto& runs : run_storage) ctx.run_buffers.push_back(runs.data());
   res_scratch = {arena.get(normed), arena.get(tproj)};
   attn_scratch.normed = arena.get(normed);
   attn_scratch.qkv = arena.get(qkv);

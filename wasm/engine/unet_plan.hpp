@@ -38,6 +38,7 @@ struct UNetEngine::Impl {
   engine::Arena::Id x_in, out, g0, g1, cat, normed, qkv, tproj;
   engine::Arena::Id emb_e, emb_hidden, emb, silu_emb;
   std::vector<engine::Arena::Id> skips, col_tiles, scores;
+  std::vector<std::vector<engine::ImageRun>> run_storage;  // per thread
   engine::Context ctx;
   engine::ResScratch res_scratch;
   engine::AttnScratch attn_scratch;

@@ -1,0 +1,102 @@
+// Milliseconds per UNet forward pass of the default model (docs/model.md): the Eigen engine
+// and the LibTorch UNet on the CPU, batch 1, 16 and 64, one and two threads, with the
+// model's MFLOP per forward and the achieved GFLOP/s as counters.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/unet_engine.hpp"
+#include "model_config.hpp"
+#include "rng.hpp"
+#include "weights.hpp"
+
+#ifdef DDPM_WITH_TORCH
+#include <torch/torch.h>
+
+#include "torch/unet.hpp"
+#include "torch/unet_weights.hpp"
+#endif
+
+namespace {
+
+// The default model with seeded random weights (N(0, 1/fan_in), norm scales near 1).
+const ddpm::Weights& bench_weights() {
+  static const ddpm::Weights weights = [] {
+    ddpm::Weights w;
+    ddpm::NormalRng rng(1, 0);
+    for (const auto& spec : ddpm::parameter_specs(w.model)) {
+      int64_t n = 1;
+      for (int64_t d : spec.shape) n *= d;
+      const double fan_in = spec.shape.size() >= 2 ? double(n / spec.shape[0]) : 1.0;
+      const bool gain = spec.name.find("norm") != std::string::npos &&
+                        spec.name.compare(spec.name.size() - 7, 7, ".weight") == 0;
+      ddpm::Tensor t{spec.shape, std::vector<float>(size_t(n))};
+      for (auto& v : t.data) {
+        const float z = rng.normal();
+        v = spec.shape.size() >= 2 ? float(z / std::sqrt(fan_in)) : (gain ? 1 : 0) + 0.1f * z;
+      }
+      w.tensors[spec.name] = std::move(t);
+    }
+    return w;
+  }();
+  return weights;
+}
+
+void set_counters(benchmark::State& state, int batch) {
+  const double mflop = ddpm::mflop_per_image(bench_weights().model) * batch;
+  state.counters["MFLOP"] = mflop;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(mflop * 1e-3 * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void BM_EigenForward(benchmark::State& state) {
+  const int batch = int(state.range(0)), threads = int(state.range(1));
+  ddpm::UNetEngine engine(bench_weights(), ddpm::EngineOptions{batch, threads});
+  const size_t dim = size_t(engine.config().image_dim());
+  std::vector<float> x(batch * dim), eps(batch * dim);
+  ddpm::NormalRng(2, 0).fill(x.data(), x.size());
+  std::vector<int> labels(batch, 3);
+  for (auto _ : state) {
+    engine.forward(x.data(), batch, 500, labels.data(), eps.data());
+    benchmark::DoNotOptimize(eps.data());
+  }
+  set_counters(state, batch);
+}
+
+#ifdef DDPM_WITH_TORCH
+void BM_TorchForward(benchmark::State& state) {
+  const int batch = int(state.range(0)), threads = int(state.range(1));
+  torch::set_num_threads(threads);
+  ddpm::native::UNet net(bench_weights().model);
+  ddpm::native::load_weights_into(net, bench_weights());
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto& c = bench_weights().model;
+  torch::manual_seed(2);
+  auto x = torch::randn({batch, c.in_channels, c.height, c.width});
+  auto t = torch::full({batch}, int64_t(500), torch::kLong);
+  auto y = torch::full({batch}, int64_t(3), torch::kLong);
+  for (auto _ : state) {
+    auto eps = net->forward(x, t, y);
+    benchmark::DoNotOptimize(eps.data_ptr<float>());
+  }
+  set_counters(state, batch);
+}
+#endif
+
+void arguments(benchmark::internal::Benchmark* b) {
+  for (int batch : {1, 16, 64})
+    for (int threads : {1, 2}) b->Args({batch, threads});
+  b->ArgNames({"batch", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+BENCHMARK(BM_EigenForward)->Apply(arguments);
+#ifdef DDPM_WITH_TORCH
+BENCHMARK(BM_TorchForward)->Apply(arguments);
+#endif
+
+}  // namespace
+
+BENCHMARK_MAIN();
