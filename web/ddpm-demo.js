@@ -95,12 +95,20 @@ class DdpmDemo extends HTMLElement {
     this.running = null;    // the run in progress
     this.lastRun = null;    // figures of the last finished run (benchmarks read them)
     this.frames = [];       // latest step message per share
+    this.wire();
   }
 
   connectedCallback() {
     if (this.started) return;
     this.started = true;
     this.pool = new WorkerPool({ maxWorkers: this.maxWorkers() });
+    this.resizeObserver = new ResizeObserver(() => this.drawPlots());
+    this.resizeObserver.observe(this.el.plots[0]);
+    this.start();
+  }
+
+  // The form's defaults and every control's handler (once: the element may be moved).
+  wire() {
     const f = this.el.form.elements;
     f.guidance.value = DEFAULTS.guidance;
     f.sampler.value = DEFAULTS.sampler;
@@ -124,17 +132,17 @@ class DdpmDemo extends HTMLElement {
     this.el.showX0.addEventListener('change', () => this.drawFrames());
     this.el.slider.addEventListener('input', () => this.drawForward());
     this.el.digit.addEventListener('change', () => this.drawForward());
-    this.resizeObserver = new ResizeObserver(() => this.drawPlots());
-    this.resizeObserver.observe(this.el.plots[0]);
     this.updateFields();
-    this.start();
   }
 
   disconnectedCallback() {
     if (!this.started) return;
     this.started = false;
     this.resizeObserver.disconnect();
+    this.running = null;
     this.pool.terminate();
+    this.model = null;
+    this.el.form.elements.model.replaceChildren();
   }
 
   attributeChangedCallback(name, old, value) {
