@@ -101,7 +101,7 @@ class DdpmDemo extends HTMLElement {
   connectedCallback() {
     if (this.started) return;
     this.started = true;
-    this.pool = new WorkerPool({ maxWorkers: this.maxWorkers() });
+    this.pool = new WorkerPool();
     this.resizeObserver = new ResizeObserver(() => this.drawPlots());
     this.resizeObserver.observe(this.el.plots[0]);
     this.start();

@@ -1,5 +1,6 @@
 // A pool of sampling workers: loads a model into every worker and splits a batch across them
-// by first-sample offsets, so the images equal those of a single-worker run.
+// by first-sample offsets, so the images are those of a single-worker run (each sample draws
+// its own noise stream; only float rounding of the batched network can differ, ~1e-5).
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
@@ -22,8 +23,7 @@ export function splitBatch(n, k) {
 }
 
 export class WorkerPool {
-  constructor({ maxWorkers = 4 } = {}) {
-    this.maxWorkers = maxWorkers;
+  constructor() {
     this.workers = [];
     this.nextId = 1;
     this.modelText = null;  // the text every worker holds (new workers load it on creation)
