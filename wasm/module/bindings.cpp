@@ -5,7 +5,9 @@
 #include <emscripten/val.h>
 
 #include <cmath>
+#include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,13 +43,18 @@ double number_field(const val& options, const char* name, double fallback) {
   return d;
 }
 
+std::string format_number(double d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.10g", d);
+  return text;
+}
+
 int int_field(const val& options, const char* name, int fallback, double lo, double hi) {
   double d = number_field(options, name, fallback);
   if (d != std::floor(d) || d < lo || d > hi) {
     throw std::invalid_argument(std::string(name) + ": expected an integer in " +
-                                std::to_string(static_cast<long long>(lo)) + ".." +
-                                std::to_string(static_cast<long long>(hi)) + ", got " +
-                                std::to_string(d));
+                                format_number(lo) + ".." + format_number(hi) + ", got " +
+                                format_number(d));
   }
   return static_cast<int>(d);
 }
