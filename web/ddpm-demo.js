@@ -65,6 +65,7 @@ const template = `
         <div><canvas class="fwd-xt" width="112" height="112"></canvas>x<sub>t</sub></div>
       </div>
       <p class="formula"></p>
+      <button type="button" class="new-noise secondary">New noise ε</button>
     </section>
   </div>
 </div>`;
@@ -89,6 +90,7 @@ class DdpmDemo extends HTMLElement {
       plots: [...this.root.querySelectorAll('canvas.plot')],
       digit: $('.digit'), slider: $('.t-slider'), tValue: $('.t-value'), formula: $('.formula'),
       fwdX0: $('.fwd-x0'), fwdEps: $('.fwd-eps'), fwdXt: $('.fwd-xt'),
+      newNoise: $('.new-noise'),
     };
     this.painter = new GridPainter(this.el.grid);
     this.model = null;      // {url, info, tables}
@@ -132,6 +134,7 @@ class DdpmDemo extends HTMLElement {
     this.el.showX0.addEventListener('change', () => this.drawFrames());
     this.el.slider.addEventListener('input', () => this.drawForward());
     this.el.digit.addEventListener('change', () => this.drawForward());
+    this.el.newNoise.addEventListener('click', () => this.newNoise());
     this.updateFields();
   }
 
@@ -212,8 +215,8 @@ class DdpmDemo extends HTMLElement {
       const reply = await this.pool.load(text, workerCountFor(DEFAULTS.samples,
                                                                this.maxWorkers()));
       this.model = { url, info: reply.info, tables: reply.tables };
-      this.eps = await this.pool.normals(0, 0, reply.info.model.image_size[0] *
-                                         reply.info.model.image_size[1]);
+      this.noiseStream = 0;
+      this.eps = await this.pool.normals(0, this.noiseStream, this.digitSize());
       this.showModelError('');
       this.onModelLoaded(name);
     } catch (e) {
@@ -387,6 +390,19 @@ class DdpmDemo extends HTMLElement {
       const from = name === 'log_snr' || name === 'beta' ? 1 : 0;
       plotTable(canvas, { y: this.model.tables[name], from, title: TITLES[name], marker });
     }
+  }
+
+  digitSize() {
+    const { image_size: size } = this.model.info.model;
+    return size[0] * size[1];
+  }
+
+  // Another draw of eps for the forward-process panel (the next stream of seed 0).
+  async newNoise() {
+    if (!this.model) return;
+    this.noiseStream += 1;
+    this.eps = await this.pool.normals(0, this.noiseStream, this.digitSize());
+    this.drawForward();
   }
 
   drawForward() {

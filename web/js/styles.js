@@ -50,7 +50,8 @@ canvas.plot { display: block; width: 100%; height: 130px; }
   text-align: center; font-size: .8rem; color: var(--muted); }
 .forward-images canvas { width: 100%; aspect-ratio: 1; image-rendering: pixelated;
   background: #000; border-radius: 4px; }
-.formula { font-size: .85rem; font-variant-numeric: tabular-nums; margin: .4rem 0 0; }
+.formula { font-size: .85rem; font-variant-numeric: tabular-nums; margin: .4rem 0; }
+.new-noise { width: auto; padding: .2rem 1rem; }
 .row { display: grid; grid-template-columns: 1fr 1fr; gap: .5rem; margin-bottom: .4rem; }
 .model-info { font-size: .8rem; color: var(--muted); margin: .3rem 0 0; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
