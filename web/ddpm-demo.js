@@ -23,6 +23,8 @@ const template = `
       <label>Sampler <select name="sampler">${SAMPLERS.map(([v, t]) =>
         `<option value="${v}">${t}</option>`).join('')}</select></label>
       <label>Steps <input name="steps" inputmode="numeric"></label>
+      <label>Spacing <select name="spacing"><option>trailing</option><option>leading</option>
+        <option>linspace</option></select></label>
       <label>η (DDIM) <input name="eta" inputmode="decimal"></label>
       <label>Seed <input name="seed" inputmode="numeric"></label>
       <label>Samples <input name="samples" inputmode="numeric"></label>
@@ -115,6 +117,7 @@ class DdpmDemo extends HTMLElement {
     f.guidance.value = DEFAULTS.guidance;
     f.sampler.value = DEFAULTS.sampler;
     f.steps.value = DEFAULTS.steps;
+    f.spacing.value = DEFAULTS.spacing;
     f.eta.value = DEFAULTS.eta;
     f.seed.value = DEFAULTS.seed;
     f.samples.value = DEFAULTS.samples;
@@ -244,7 +247,7 @@ class DdpmDemo extends HTMLElement {
       (training && training.steps ? `, trained ${training.steps} steps` : '') +
       (training && training.device ? ` on ${training.device}` : '') + '.';
     this.updateFields();
-    this.drawPlots();
+    this.drawPlots(null, null);
     this.drawForward();
     this.setStatus('Ready. Press Generate.');
   }
@@ -253,6 +256,7 @@ class DdpmDemo extends HTMLElement {
   updateFields() {
     const f = this.el.form.elements;
     f.steps.disabled = f.sampler.value === 'ddpm';
+    f.spacing.disabled = f.sampler.value === 'ddpm';
     if (f.sampler.value === 'ddpm' && this.model) {
       f.steps.value = this.model.info.schedule.timesteps;
     }
@@ -264,7 +268,8 @@ class DdpmDemo extends HTMLElement {
   checkSettings() {
     const f = this.el.form.elements;
     const fields = {};
-    for (const k of ['sampler', 'steps', 'eta', 'guidance', 'label', 'seed', 'samples']) {
+    for (const k of ['sampler', 'steps', 'spacing', 'eta', 'guidance', 'label', 'seed',
+                     'samples']) {
       fields[k] = f[k].value;
     }
     const T = this.model ? this.model.info.schedule.timesteps : 1000;
@@ -333,6 +338,10 @@ class DdpmDemo extends HTMLElement {
 
   onStep(run, m) {
     if (this.running !== run) return;
+    if (m.type === 'started') {
+      run.timesteps = m.timesteps;
+      return;
+    }
     this.frames[m.share.firstSample] = m;
     run.stepOf.set(m.share.firstSample, m.step);
     run.steps = Math.min(...run.stepOf.values());
@@ -345,7 +354,7 @@ class DdpmDemo extends HTMLElement {
         this.el.progress.value = run.steps / run.total;
         this.el.counter.textContent = `step ${run.steps} / ${run.total} · t = ${run.t}`;
         this.drawFrames();
-        this.drawPlots(run.t);
+        this.drawPlots(run.t, run.timesteps);
       });
     }
   }
@@ -383,12 +392,15 @@ class DdpmDemo extends HTMLElement {
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   }
 
-  drawPlots(marker = null) {
+  // The schedule plots; marker: the current t; points: the run's timesteps on the curves.
+  drawPlots(marker = null, points = this.lastTimesteps) {
     if (!this.model) return;
+    this.lastTimesteps = points;
     for (const canvas of this.el.plots) {
       const name = canvas.dataset.table;
       const from = name === 'log_snr' || name === 'beta' ? 1 : 0;
-      plotTable(canvas, { y: this.model.tables[name], from, title: TITLES[name], marker });
+      plotTable(canvas, { y: this.model.tables[name], from, title: TITLES[name], marker,
+                          points });
     }
   }
 

@@ -8,14 +8,14 @@ import { noisedImage } from '../../web/js/forward.js';
 import { gridShape } from '../../web/js/grid.js';
 
 const model = { T: 1000, classes: 10 };
-const good = { sampler: 'ddim', steps: '25', eta: '0.5', guidance: '2', label: '4', seed: '9',
-               samples: '16' };
+const good = { sampler: 'ddim', steps: '25', spacing: 'leading', eta: '0.5', guidance: '2',
+               label: '4', seed: '9', samples: '16' };
 
 test('good settings become a sampler configuration', () => {
   const { config, errors } = readSettings(good, model);
   assert.deepEqual(errors, {});
-  assert.deepEqual(config, { sampler: 'ddim', steps: 25, eta: 0.5, guidance: 2, label: 4,
-                             seed: 9, batch: 16 });
+  assert.deepEqual(config, { sampler: 'ddim', steps: 25, spacing: 'leading', eta: 0.5,
+                             guidance: 2, label: 4, seed: 9, batch: 16 });
   // DDPM walks all T steps; eta only for DDIM; guidance only with a class
   const ddpm = readSettings({ ...good, sampler: 'ddpm', steps: '3', label: '-1' }, model).config;
   assert.equal(ddpm.steps, 1000);
@@ -43,6 +43,7 @@ test('empty, negative, fractional, huge and non-numeric values each get a messag
     ['guidance', 'Infinity', /Guidance: "Infinity" is not a number/],
     ['label', '10', /Class: "10" is not a class/],
     ['sampler', 'euler', /Sampler: "euler"/],
+    ['spacing', 'quadratic', /Spacing: "quadratic"/],
   ];
   for (const [field, value, message] of cases) {
     const { config, errors } = readSettings({ ...good, [field]: value }, model);

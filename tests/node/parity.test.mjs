@@ -25,6 +25,7 @@ function nativeSample(s) {
   const args = ['sample', '--model', weightsFile, '--engine', 'eigen',
                 '--sampler', s.sampler, '--steps', String(s.steps), '--eta', String(s.eta),
                 '--seed', String(s.seed), '--n', String(s.batch), '--raw', out,
+                '--spacing', s.spacing,
                 '--out', join(work, `${s.sampler}-${s.seed}.png`)];
   if (s.label >= 0) args.push('--label', String(s.label), '--guidance', String(s.guidance));
   if (s.clipX0) args.push('--clip');
@@ -34,22 +35,24 @@ function nativeSample(s) {
 }
 
 function wasmSample(s) {
-  session.configure({ sampler: s.sampler, steps: s.steps, eta: s.eta, seed: s.seed,
-                      batch: s.batch, label: s.label, guidance: s.guidance, clipX0: s.clipX0 });
+  session.configure({ sampler: s.sampler, steps: s.steps, spacing: s.spacing, eta: s.eta,
+                      seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance,
+                      clipX0: s.clipX0 });
   while (!session.done()) session.step();
   return Float32Array.from(session.x());
 }
 
+const T = JSON.parse(session.info()).schedule.timesteps;
 const cases = [
-  { sampler: 'dpm++2m', steps: 10, eta: 0, seed: 7, batch: 4, label: 3, guidance: 3,
-    clipX0: true },
-  { sampler: 'ddim', steps: 8, eta: 0.5, seed: 1234, batch: 3, label: -1, guidance: 1,
-    clipX0: true },
+  { sampler: 'dpm++2m', steps: 10, spacing: 'trailing', eta: 0, seed: 7, batch: 4, label: 3,
+    guidance: 3, clipX0: true },
+  { sampler: 'ddim', steps: 8, spacing: 'linspace', eta: 0.5, seed: 1234, batch: 3, label: -1,
+    guidance: 1, clipX0: true },
   // DDPM as the page runs it: all T steps (one image, to keep the test short)
-  { sampler: 'ddpm', steps: JSON.parse(session.info()).schedule.timesteps, eta: 0, seed: 5,
-    batch: 1, label: -1, guidance: 1, clipX0: true },
-  { sampler: 'ddpm', steps: 20, eta: 0, seed: 6, batch: 2, label: 9, guidance: 2,
-    clipX0: false },
+  { sampler: 'ddpm', steps: T, spacing: 'leading', eta: 0, seed: 5, batch: 1, label: -1,
+    guidance: 1, clipX0: true },
+  { sampler: 'ddpm', steps: 20, spacing: 'leading', eta: 0, seed: 6, batch: 2, label: 9,
+    guidance: 2, clipX0: false },
 ];
 
 for (const s of cases) {

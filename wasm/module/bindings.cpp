@@ -127,6 +127,17 @@ class JsSession {
   int batch() const { return running() ? s_->batch() : 0; }
   int dim() const { return s_ ? s_->dim() : 0; }
 
+  // The run's timesteps, first (largest) to last, as an Int32Array copy.
+  val timesteps() const {
+    return guarded([&] {
+      if (!running()) throw std::logic_error("timesteps: call configure() first");
+      const std::vector<int>& ts = s_->timesteps();
+      val copy = val::global("Int32Array").new_(ts.size());
+      copy.call<void>("set", val(emscripten::typed_memory_view(ts.size(), ts.data())));
+      return copy;
+    });
+  }
+
   // Views into wasm memory, valid until the next call that may grow it (step, configure).
   val x() const { return view(running() ? s_->x() : nullptr); }
   val x0() const { return view(running() ? s_->x0() : nullptr); }
@@ -197,6 +208,7 @@ EMSCRIPTEN_BINDINGS(ddpm_module) {
       .function("stepIndex", &JsSession::stepIndex)
       .function("numSteps", &JsSession::numSteps)
       .function("nextT", &JsSession::nextT)
+      .function("timesteps", &JsSession::timesteps)
       .function("batch", &JsSession::batch)
       .function("dim", &JsSession::dim)
       .function("x", &JsSession::x)

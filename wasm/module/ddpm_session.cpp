@@ -59,6 +59,11 @@ int DdpmSession::batch() const { return sampler_ ? sampler_->n() : 0; }
 const float* DdpmSession::x() const { return sampler_ ? sampler_->x() : nullptr; }
 const float* DdpmSession::x0() const { return sampler_ ? sampler_->x0() : nullptr; }
 
+const std::vector<int>& DdpmSession::timesteps() const {
+  if (!sampler_) throw std::logic_error("timesteps: no run configured");
+  return sampler_->timesteps();
+}
+
 int DdpmSession::next_t() const {
   if (done()) return 0;
   return sampler_->timesteps()[static_cast<size_t>(sampler_->step_index())];

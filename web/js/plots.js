@@ -17,8 +17,9 @@ function formatTick(v) {
   return a >= 1000 || a < 0.01 ? v.toExponential(0) : String(+v.toPrecision(3));
 }
 
-// Plots y[t] for t = from..y.length-1 on `canvas` (its CSS size sets the resolution).
-export function plotTable(canvas, { y, from = 1, title, marker = null }) {
+// Plots y[t] for t = from..y.length-1 on `canvas` (its CSS size sets the resolution), with
+// dots at the timesteps in `points` (a sampler's steps) and a line at `marker`.
+export function plotTable(canvas, { y, from = 1, title, marker = null, points = null }) {
   const dpr = window.devicePixelRatio || 1;
   const cssW = canvas.clientWidth || 300;
   const cssH = canvas.clientHeight || 160;
@@ -67,6 +68,17 @@ export function plotTable(canvas, { y, from = 1, title, marker = null }) {
     else ctx.lineTo(sx(t), sy(y[t]));
   }
   ctx.stroke();
+
+  // the sampler's timesteps on the curve
+  if (points) {
+    ctx.fillStyle = style.getPropertyValue('--curve') || '#1565c0';
+    for (const t of points) {
+      if (t < from || t > T) continue;
+      ctx.beginPath();
+      ctx.arc(sx(t), sy(y[t]), 2.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
 
   // where the sampler (or the slider) is
   if (marker !== null && marker >= from && marker <= T) {

@@ -101,7 +101,7 @@ export class WorkerPool {
       const worker = this.workers[i];
       return new Promise((resolve, reject) => {
         const fn = (reply) => {
-          if (reply.type === 'step') {
+          if (reply.type === 'step' || reply.type === 'started') {
             onStep({ share, ...reply });
             return;
           }

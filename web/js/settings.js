@@ -4,8 +4,10 @@
 export const MAX_SAMPLES = 64;
 export const MAX_SEED = 2 ** 32 - 1;
 
+// Trailing spacing starts at t = T and suits few steps best (shared/sampler.hpp).
 export const DEFAULTS = Object.freeze({
-  sampler: 'dpm++2m', steps: 10, eta: 0, guidance: 3, label: -1, seed: 0, samples: 16,
+  sampler: 'dpm++2m', steps: 10, spacing: 'trailing', eta: 0, guidance: 3, label: -1, seed: 0,
+  samples: 16,
 });
 
 // A field's text -> number, or an error message naming the field and what it expects.
@@ -21,7 +23,7 @@ function parseNumber(text, name, { min, max, integer }) {
   return { value: v };
 }
 
-// fields: {sampler, steps, eta, guidance, label, seed, samples} as strings from the form;
+// fields: {sampler, steps, spacing, eta, guidance, label, seed, samples}, strings of the form;
 // T: the loaded model's timesteps; classes: its number of classes (0 = unconditional).
 // Returns {config, errors: {field: message}}; config is null when any field is bad.
 export function readSettings(fields, { T, classes }) {
@@ -37,6 +39,10 @@ export function readSettings(fields, { T, classes }) {
   }
   const steps = sampler === 'ddpm' ? T
     : take('steps', 'Steps', { min: 1, max: T, integer: true });
+  const spacing = fields.spacing ?? 'trailing';
+  if (!['leading', 'trailing', 'linspace'].includes(spacing)) {
+    errors.spacing = `Spacing: "${spacing}" is not one of leading, trailing, linspace`;
+  }
   const eta = sampler === 'ddim' ? take('eta', 'η', { min: 0, max: 1 }) : 0;
   const label = Number(fields.label ?? -1);
   if (!Number.isInteger(label) || label < -1 || label >= classes) {
@@ -46,5 +52,7 @@ export function readSettings(fields, { T, classes }) {
   const seed = take('seed', 'Seed', { min: 0, max: MAX_SEED, integer: true });
   const samples = take('samples', 'Samples', { min: 1, max: MAX_SAMPLES, integer: true });
   if (Object.keys(errors).length) return { config: null, errors };
-  return { config: { sampler, steps, eta, guidance, label, seed, batch: samples }, errors };
+  return {
+    config: { sampler, steps, spacing, eta, guidance, label, seed, batch: samples }, errors,
+  };
 }

@@ -61,6 +61,7 @@ async function run({ id, config }) {
   if (!session) throw new Error('no model loaded');
   session.configure(config);
   runId = id;
+  postMessage({ type: 'started', id, timesteps: session.timesteps() });
   const started = performance.now();
   let stepMs = 0;
   while (!session.done()) {
