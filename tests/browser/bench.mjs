@@ -1,6 +1,6 @@
 // Benchmark of the wasm sampler: ms per denoising step for batch 1 and 16 in node and in
 // headless Chromium (1 and 2 workers), and click-to-finished for a 16-digit grid with the
-// page's default settings. Prints figures; asserts nothing.
+// page's default settings: median and min of DDPM_BENCH_REPEATS runs (3). Asserts nothing.
 // Usage: node tests/browser/bench.mjs [model.json]   (after scripts/build.sh)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,14 @@ const modelFile = process.argv[2] || process.env.DDPM_TEST_MODEL ||
   join(sourceDir, 'web', 'models', 'mnist-cpu.json');
 const modelText = readFileSync(modelFile, 'utf8');
 const STEPS = 6;
+const REPEATS = Number(process.env.DDPM_BENCH_REPEATS || 3);
+
+// median and min of repeated measurements (the machine may be shared)
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return `${median.toFixed(1)} (min ${sorted[0].toFixed(1)}, ${sorted.length} runs)`;
+}
 
 // node: one session, DDIM, the first step excluded as warm-up
 const Module = await loadModule();
@@ -19,13 +27,17 @@ const info = JSON.parse(session.info());
 console.log(`model ${modelFile}: ${(info.parameters / 1e6).toFixed(2)} M parameters, ` +
             `${info.mflop_per_image.toFixed(0)} MFLOP per image`);
 for (const batch of [1, 16]) {
-  session.configure({ sampler: 'ddim', steps: STEPS + 1, seed: 0, batch });
-  session.step();
-  const t0 = performance.now();
-  while (!session.done()) session.step();
-  const ms = (performance.now() - t0) / STEPS;
-  console.log(`node     batch ${String(batch).padStart(2)}: ${ms.toFixed(1)} ms/step ` +
-              `(${(batch * info.mflop_per_image / ms).toFixed(2)} GFLOP/s), ` +
+  const times = [];
+  for (let r = 0; r < REPEATS; r++) {
+    session.configure({ sampler: 'ddim', steps: STEPS + 1, seed: 0, batch });
+    session.step();
+    const t0 = performance.now();
+    while (!session.done()) session.step();
+    times.push((performance.now() - t0) / STEPS);
+  }
+  const ms = Math.min(...times);
+  console.log(`node     batch ${String(batch).padStart(2)}: ${summary(times)} ms/step ` +
+              `(best ${(batch * info.mflop_per_image / ms).toFixed(2)} GFLOP/s), ` +
               `wasm memory ${(Module.memoryBytes() / 2 ** 20).toFixed(0)} MiB`);
 }
 session.delete();
@@ -40,10 +52,16 @@ try {
     await waitForModel(page);
     for (const batch of [1, 16]) {
       await generate(page, { sampler: 'ddim', steps: 1, samples: batch, label: -1 });  // warm-up
-      const run = await generate(page,
-                                 { sampler: 'ddim', steps: STEPS, samples: batch, label: -1 });
+      const times = [];
+      let used = 0;
+      for (let r = 0; r < REPEATS; r++) {
+        const run = await generate(page,
+                                   { sampler: 'ddim', steps: STEPS, samples: batch, label: -1 });
+        times.push(run.ms / STEPS);
+        used = run.workers;
+      }
       console.log(`chromium batch ${String(batch).padStart(2)}, ${workers} worker(s): ` +
-                  `${(run.ms / STEPS).toFixed(1)} ms/step (${run.workers} used)`);
+                  `${summary(times)} ms/step (${used} used)`);
     }
     await page.close();
   }
@@ -55,9 +73,15 @@ try {
     return DEFAULTS;
   });
   await generate(page, { samples: 16 });
-  const run = await generate(page, { samples: 16 });
+  const times = [];
+  let used = 0;
+  for (let r = 0; r < REPEATS; r++) {
+    const run = await generate(page, { samples: 16, seed: r });
+    times.push(run.clickToDoneMs);
+    used = run.workers;
+  }
   console.log(`chromium click to finished 16-digit grid (defaults ${JSON.stringify(defaults)}, ` +
-              `${run.workers} workers): ${(run.clickToDoneMs / 1000).toFixed(2)} s`);
+              `${used} workers): ${summary(times)} ms`);
   await page.close();
 } finally {
   await browser.close();
