@@ -320,6 +320,8 @@ TrainResult train(const TrainOptions& options) {
     state.rng_cuda = cuda_rng_state(device);
     state.training = training;
     state.training["steps"] = state.step;
+    state.training["loss"] = state.loss;
+    state.training["date"] = utc_now();
     save_checkpoint(ckpt_path, state, model, ema, &optimizer);
     result.checkpoint = ckpt_path;
   };

@@ -48,6 +48,7 @@ void add_export_command(CLI::App& app) {
       training["steps"] = reader.state().step;
       training["loss"] = reader.state().loss;
       training["train_seconds"] = reader.state().train_seconds;
+      if (!training.contains("date")) training["date"] = "unknown";
       auto weights = native::to_weights(ema, reader.state().schedule, training);
       save_weights(weights, *out, *dtype == "f16" ? DType::f16 : DType::f32);
       std::printf("wrote %s: %lld parameters (%s), step %lld\n", out->c_str(),

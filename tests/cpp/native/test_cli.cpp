@@ -1,0 +1,154 @@
+// `ddpm train`, `export` and `info` on bad input: a clear message on stderr, a non-zero exit
+// status, and no existing file overwritten or lost.
+#include <sys/wait.h>
+
+#include <torch/torch.h>
+
+#include "native_test_util.hpp"
+
+using ddpm::testing::idx_bytes;
+using ddpm::testing::read_file;
+using ddpm::testing::scratch_dir;
+using ddpm::testing::write_bytes;
+
+namespace {
+
+struct Run {
+  int status;
+  std::string err;
+};
+
+// Runs the built `ddpm` with `args`; returns its exit status and stderr.
+Run ddpm_cli(const std::string& args, const std::string& dir) {
+  const std::string bin = std::string(DDPM_BINARY_DIR) + "/native/ddpm";
+  INFO("the ddpm CLI must be built next to this test: " << bin);
+  REQUIRE(std::filesystem::exists(bin));
+  const std::string cmd = "'" + bin + "' " + args + " >'" + dir + "/out.txt' 2>'" + dir +
+                          "/err.txt'";
+  int raw = std::system(cmd.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(dir + "/err.txt")};
+}
+
+// A data folder of 4 images 28x28 and matching labels.
+std::string good_data(const std::string& dir) {
+  std::filesystem::create_directories(dir + "/data");
+  write_bytes(dir + "/data/train-images-idx3-ubyte",
+              idx_bytes({4, 28, 28}, std::vector<uint8_t>(4 * 784, 100)));
+  write_bytes(dir + "/data/train-labels-idx1-ubyte", idx_bytes({4}, {0, 1, 2, 3}));
+  return dir + "/data";
+}
+
+const std::string kSmall =
+    " --steps 2 --batch 2 --base-channels 8 --groups 4 --threads 1 --quiet";
+
+}  // namespace
+
+TEST_CASE("train refuses missing, truncated, wrong-magic and mismatched data", "[cli]") {
+  const auto dir = scratch_dir("cli_data");
+  const auto data = good_data(dir);
+
+  SECTION("a folder without IDX files") {
+    auto r = ddpm_cli("train --data '" + dir + "/none' --out '" + dir + "/o'" + kSmall, dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("train-images-idx3-ubyte") && Catch::Contains("data.sh"));
+  }
+  SECTION("a truncated image file") {
+    auto b = idx_bytes({4, 28, 28}, std::vector<uint8_t>(4 * 784 - 5, 100));
+    write_bytes(data + "/train-images-idx3-ubyte", b);
+    auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall, dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("train-images-idx3-ubyte: truncated"));
+  }
+  SECTION("a wrong magic number") {
+    auto b = idx_bytes({4, 28, 28}, std::vector<uint8_t>(4 * 784, 100));
+    b[0] = 0x1f;
+    write_bytes(data + "/train-images-idx3-ubyte", b);
+    auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall, dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("not an IDX file"));
+  }
+  SECTION("labels that do not match the images") {
+    write_bytes(data + "/train-labels-idx1-ubyte", idx_bytes({3}, {0, 1, 2}));
+    auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall, dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("has 3 labels"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir + "/o/checkpoint.ckpt"));
+}
+
+TEST_CASE("train refuses an unwritable output folder and cuda without CUDA", "[cli]") {
+  const auto dir = scratch_dir("cli_out");
+  const auto data = good_data(dir);
+  write_bytes(dir + "/plain-file", {1, 2, 3});
+
+  auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/plain-file/sub'" + kSmall,
+                    dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("--out") && Catch::Contains("plain-file/sub"));
+  CHECK(read_file(dir + "/plain-file") == std::string("\x01\x02\x03"));
+
+  if (!torch::cuda::is_available()) {
+    auto c = ddpm_cli("train --device cuda --data '" + data + "' --out '" + dir + "/o'" + kSmall,
+                      dir);
+    CHECK(c.status == 2);
+    CHECK_THAT(c.err, Catch::Contains("--device cuda") && Catch::Contains("no CUDA"));
+  }
+  auto d = ddpm_cli("train --device tpu --data '" + data + "' --out '" + dir + "/o'" + kSmall,
+                    dir);
+  CHECK(d.status == 2);
+  CHECK_THAT(d.err, Catch::Contains("--device"));
+}
+
+TEST_CASE("corrupt and foreign checkpoints are refused and nothing is overwritten", "[cli]") {
+  const auto dir = scratch_dir("cli_ckpt");
+  const auto data = good_data(dir);
+  write_bytes(dir + "/garbage.ckpt", {'n', 'o', 't', ' ', 'a', ' ', 'z', 'i', 'p'});
+  torch::save(torch::ones({3}), dir + "/foreign.ckpt");  // a LibTorch archive, not ours
+  write_bytes(dir + "/model.json", {'{', '}'});          // an existing file to protect
+
+  for (const char* name : {"garbage.ckpt", "foreign.ckpt", "missing.ckpt"}) {
+    INFO(name);
+    const std::string ckpt = dir + "/" + name;
+    auto e = ddpm_cli("export '" + ckpt + "' --out '" + dir + "/model.json'", dir);
+    CHECK(e.status == 2);
+    CHECK_THAT(e.err, Catch::Contains(name));
+    CHECK(read_file(dir + "/model.json") == "{}");
+
+    auto r = ddpm_cli("train --resume '" + ckpt + "' --data '" + data + "' --out '" + dir +
+                          "/o'" + kSmall, dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains(name));
+  }
+}
+
+TEST_CASE("a finished run exports, and a second run does not overwrite its checkpoint",
+          "[cli]") {
+  const auto dir = scratch_dir("cli_run");
+  const auto data = good_data(dir);
+  auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o' --sample-every 0" + kSmall,
+                    dir);
+  REQUIRE(r.status == 0);
+  const auto ckpt = read_file(dir + "/o/checkpoint.ckpt");
+  CHECK(ckpt.size() > 1000);
+
+  auto again = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall, dir);
+  CHECK(again.status == 2);
+  CHECK_THAT(again.err, Catch::Contains("--resume"));
+  CHECK(read_file(dir + "/o/checkpoint.ckpt") == ckpt);
+
+  // export f16, then info validates it and prints the summary
+  auto e = ddpm_cli("export '" + dir + "/o/checkpoint.ckpt' --out '" + dir + "/m.json' "
+                    "--dtype f16", dir);
+  CHECK(e.status == 0);
+  auto i = ddpm_cli("info '" + dir + "/m.json'", dir);
+  CHECK(i.status == 0);
+  const auto out = read_file(dir + "/out.txt");
+  CHECK_THAT(out, Catch::Contains("parameters") && Catch::Contains("MFLOP") &&
+                      Catch::Contains("linear, T = 1000") && Catch::Contains("10 + null"));
+
+  // info on a broken file: non-zero, the file named
+  write_bytes(dir + "/bad.json", {'{', '"', 'f'});
+  auto b = ddpm_cli("info '" + dir + "/bad.json'", dir);
+  CHECK(b.status != 0);
+  CHECK_THAT(b.err, Catch::Contains("bad.json"));
+}
