@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 wasm_build=${1:-build/wasm}
 out=${DDPM_BENCH_OUT:-build/bench-compare}
-engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/ddpm_bench}
+engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/bench_forward}
 model=${DDPM_BENCH_MODEL:-$out/models/default.json}
 fail() { echo "bench/compare/profile.sh: $*" >&2; exit 2; }
 [ -f "$wasm_build/build.ninja" ] || fail "$wasm_build is not a built wasm configuration"
@@ -33,7 +33,7 @@ DDPM_WASM_MODULE_DIR=$prof node bench/compare/browser-bench.mjs --model "$model"
 # exposed in this VM), Eigen cases at batch 16, one thread
 if [ -x "$engine_bench" ]; then
   perf record -e cpu-clock -g -o "$out/engine.perf.data" -- "$engine_bench" \
-    --benchmark_filter='Eigen.*16' --benchmark_min_time=2 >/dev/null
+    --benchmark_filter='Eigen.*batch:16/threads:1' --benchmark_min_time=2 >/dev/null
   perf report -i "$out/engine.perf.data" --no-children --percent-limit 2 --stdio 2>/dev/null |
     grep -v '^$' | head -60
 fi

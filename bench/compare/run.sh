@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out=${DDPM_BENCH_OUT:-build/bench-compare}
 cli=${DDPM_CLI:-build/native/native/ddpm}
-engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/ddpm_bench}
+engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/bench_forward}
 trained=${DDPM_BENCH_MODEL:-web/models/mnist-cpu.json}
 rounds=${DDPM_BENCH_ROUNDS:-9}
 train_runs=${DDPM_BENCH_TRAIN_RUNS:-5}

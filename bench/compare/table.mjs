@@ -50,24 +50,29 @@ for (const f of readdirSync(dir).filter((n) => /^node-.*\.json$/.test(n)).sort()
   out.push('');
 }
 
-// native forward: Google Benchmark repetitions of the engine helper's bench, Eigen vs LibTorch
+// native forward: Google Benchmark repetitions of bench/bench_forward, Eigen vs LibTorch
 if (existsSync(join(dir, 'engine.json'))) {
   const runs = new Map();
+  const mflop = new Map();
   for (const b of read('engine.json').benchmarks) {
     if (b.run_type !== 'iteration') continue;
     const ms = b.real_time * { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3 }[b.time_unit];
     if (!runs.has(b.run_name)) runs.set(b.run_name, []);
     runs.get(b.run_name).push(ms);
+    mflop.set(b.run_name, b.MFLOP);
   }
-  out.push('### Native forward, Eigen engine vs LibTorch CPU (ms per forward)', '',
-           '| case | Eigen ms | LibTorch ms | Eigen/LibTorch |', '|---|---|---|---|');
+  const gflops = (name, s) => (s ? (mflop.get(name) / s.median).toFixed(1) : '–');
+  out.push('### Native forward, default model, Eigen engine vs LibTorch CPU, ms (lower is better)',
+           '', '| batch | threads | Eigen ms | GFLOP/s | LibTorch ms | GFLOP/s | Eigen/LibTorch |',
+           '|---|---|---|---|---|---|---|');
   for (const [name, ms] of runs) {
-    if (!/eigen/i.test(name)) continue;
-    const other = [...runs.keys()].find((k) => k === name.replace(/eigen/i, (m) =>
-      m === 'Eigen' ? 'Torch' : m === 'eigen' ? 'torch' : 'TORCH'));
+    const m = name.match(/^BM_EigenForward\/batch:(\d+)\/threads:(\d+)/);
+    if (!m) continue;
+    const other = name.replace('BM_EigenForward', 'BM_TorchForward');
     const e = summarize(ms);
-    const t = other ? summarize(runs.get(other)) : null;
-    out.push(`| ${name.replace(/eigen/i, '*')} | ${cell(e)} | ${cell(t)} | ${ratio(e, t)} |`);
+    const t = runs.has(other) ? summarize(runs.get(other)) : null;
+    out.push(`| ${m[1]} | ${m[2]} | ${cell(e)} | ${gflops(name, e)} | ${cell(t)} | ` +
+             `${gflops(other, t)} | ${ratio(e, t)} |`);
   }
   out.push('');
 }
