@@ -323,6 +323,8 @@ class DdpmDemo extends HTMLElement {
                          config };
         this.setStatus(`Done: ${config.batch} digits, ${run.total} steps in ` +
                        `${(ms / 1000).toFixed(2)} s (${result.workers} worker(s)).`);
+        this.el.grid.setAttribute('aria-label', `${config.batch} generated digits` +
+          (config.label >= 0 ? ` of class ${config.label}` : '') + `, seed ${config.seed}`);
         this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
       }
     } catch (e) {
