@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/eigen_config.hpp"
+#include "engine/gemm.hpp"
 #include "engine/parallel.hpp"
 
 namespace ddpm::engine {
@@ -87,7 +88,6 @@ void conv2d(const Conv& conv, const float* x, int h, int w, float* out, const Co
   const int ho = conv_out_size(conv, h), wo = conv_out_size(conv, w);
   const long P_in = long(ctx.n) * h * w, P = long(ctx.n) * ho * wo, hw_out = long(ho) * wo;
   const long K = long(conv.in) * conv.k * conv.k;
-  const ConstMatrixView W(conv.weight, conv.out, K, Strided(K));
 
   // tiles of output positions; at least one per thread when there is enough work
   long tiles = (P + ctx.tile_cols - 1) / ctx.tile_cols;
@@ -126,14 +126,18 @@ void conv2d(const Conv& conv, const float* x, int h, int w, float* out, const Co
     }
 
     // the GEMM: a 1x1 convolution reads x directly, a 3x3 one an im2col tile
-    MatrixView O(out + p0, conv.out, cols, Strided(P));
+    GemmOperands g;
+    g.m = conv.out, g.n = cols, g.k = int(K);
+    g.a = conv.weight, g.lda = K;
+    g.c = out + p0, g.ldc = P;
     if (conv.k == 1) {
-      O.noalias() += W * ConstMatrixView(x + p0, K, cols, Strided(P_in));
+      g.b = x + p0, g.ldb = P_in;
     } else {
       float* col = ctx.col_tiles[thread];
       im2col3x3(x, P_in, conv.in, h, w, conv.stride, runs, cols, col);
-      O.noalias() += W * ConstMatrixView(col, K, cols, Strided(cols));
+      g.b = col, g.ldb = cols;
     }
+    gemm(g);
   });
 }
 
