@@ -76,10 +76,16 @@ IdxArray read_idx(const std::string& path, const IdxLimits& limits) {
       fail(path, "payload over " + std::to_string(limits.max_bytes) + " bytes (docs/limits.md)");
   }
 
-  // payload: exactly `total` bytes, nothing after
-  array.data.resize(size_t(total));
-  if (!read_exact(file.get(), array.data.data(), total))
-    fail(path, "truncated: the header announces " + std::to_string(total) + " data bytes");
+  // payload: exactly `total` bytes, nothing after; read in chunks of 16 MiB, so that a header
+  // claiming more than the file holds fails having allocated about what the file holds
+  constexpr int64_t kChunk = int64_t(1) << 24;
+  while (int64_t(array.data.size()) < total) {
+    const size_t at = array.data.size();
+    const int64_t n = std::min(kChunk, total - int64_t(at));
+    array.data.resize(at + size_t(n));
+    if (!read_exact(file.get(), array.data.data() + at, n))
+      fail(path, "truncated: the header announces " + std::to_string(total) + " data bytes");
+  }
   uint8_t extra;
   if (gzread(file.get(), &extra, 1) != 0)
     fail(path, "longer than its header announces (" + std::to_string(total) + " data bytes)");

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+// LibTorch's glog defines CHECK too: include it first and drop its CHECK, so that every CHECK
+// below is Catch's (counted and reported).
+#include <torch/torch.h>
+#undef CHECK
 #include <catch2/catch.hpp>
 
 namespace ddpm::testing {

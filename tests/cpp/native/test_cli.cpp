@@ -1,10 +1,8 @@
 // `ddpm train`, `export` and `info` on bad input: a clear message on stderr, a non-zero exit
 // status, and no existing file overwritten or lost.
-#include <sys/wait.h>
-
-#include <torch/torch.h>
-
 #include "native_test_util.hpp"
+
+#include <sys/wait.h>
 
 using ddpm::testing::idx_bytes;
 using ddpm::testing::read_file;
@@ -135,6 +133,15 @@ TEST_CASE("a finished run exports, and a second run does not overwrite its check
   CHECK(again.status == 2);
   CHECK_THAT(again.err, Catch::Contains("--resume"));
   CHECK(read_file(dir + "/o/checkpoint.ckpt") == ckpt);
+
+  // a real checkpoint cut in half: refused, the existing output untouched
+  write_bytes(dir + "/cut.ckpt",
+              std::vector<uint8_t>(ckpt.begin(), ckpt.begin() + ckpt.size() / 2));
+  write_bytes(dir + "/keep.json", {'{', '}'});
+  auto cut = ddpm_cli("export '" + dir + "/cut.ckpt' --out '" + dir + "/keep.json'", dir);
+  CHECK(cut.status == 2);
+  CHECK_THAT(cut.err, Catch::Contains("cut.ckpt") && Catch::Contains("not a ddpm checkpoint"));
+  CHECK(read_file(dir + "/keep.json") == "{}");
 
   // export f16, then info validates it and prints the summary
   auto e = ddpm_cli("export '" + dir + "/o/checkpoint.ckpt' --out '" + dir + "/m.json' "

@@ -1,11 +1,12 @@
 // The IDX reader on crafted good and bad files (raw and gzip) and on the real data sets.
+#include "native_test_util.hpp"  // first: LibTorch, then Catch (see there)
+
 #include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "native_test_util.hpp"
 #include "torch/idx.hpp"
 
 using namespace ddpm::native;

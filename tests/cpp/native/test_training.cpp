@@ -1,8 +1,9 @@
 // The LibTorch side end to end on a small real subset of the MNIST digits: the UNet's names,
 // the loss falling, stop-and-resume equal to an uninterrupted run, and export round trips.
+#include "native_test_util.hpp"  // first: LibTorch, then Catch (see there)
+
 #include <cmath>
 
-#include "native_test_util.hpp"
 #include "torch/checkpoint.hpp"
 #include "torch/trainer.hpp"
 #include "torch/unet.hpp"
