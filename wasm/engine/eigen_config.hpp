@@ -9,6 +9,12 @@
 // so a forward pass makes no heap allocation.
 #define EIGEN_STACK_ALLOCATION_LIMIT (2 * 1024 * 1024)
 
+// GCC 12 reports false "may be used uninitialized" warnings inside its AVX-512 intrinsics
+// when Eigen's packet code is compiled with -march=native.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <Eigen/Core>
 
 namespace ddpm::engine {
