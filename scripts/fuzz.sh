@@ -47,7 +47,7 @@ for t in "${targets[@]}"; do
   [ "$t" = cli ] && flags+=(-close_fd_mask=2)
   echo "fuzz: $t for ${seconds}s (log $log)"
   if nice -n 19 "$dir/fuzz_$t" "${flags[@]}" "$dir/corpus/$t" "${inputs[@]}" >"$log" 2>&1; then
-    grep -E '^#[0-9]+ +DONE' "$log" | tail -1 | sed "s/^/fuzz: $t: /"
+    { grep -E "^#[0-9]+[[:space:]]+DONE" "$log" || true; } | tail -1 | sed "s/^/fuzz: $t: /"
   else
     echo "fuzz: $t: FINDING (see $log and $dir/artifacts/$t/)" >&2
     grep -E 'ERROR|SUMMARY|contract' "$log" | head -5 >&2
