@@ -3,10 +3,12 @@
 // shared/schedule and the core's sampler for the sample grids.
 #include "torch/trainer.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -30,6 +32,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop = true; }
 
+constexpr double kPi = 3.14159265358979323846;
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -170,7 +173,7 @@ double learning_rate(const TrainOptions& o, int64_t step) {
   if (step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
   const double span = double(std::max<int64_t>(1, o.steps - o.warmup));
   const double progress = std::min(1.0, double(step - o.warmup) / span);
-  return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+  return o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(kPi * progress)));
 }
 
 }  // namespace
