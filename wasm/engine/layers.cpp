@@ -14,9 +14,9 @@ namespace ddpm::engine {
 
 namespace {
 
-// Writes the im2col rows (c * 9 + ky * 3 + kx) of a 3x3, padding-1 convolution for the output
-// positions [p0, p0 + cols): row r, column j holds x[c, i, oy * s + ky - 1, ox * s + kx - 1]
-// (0 outside the image) for the position p0 + j = (i, oy, ox).
+// Element-wise work below this many floats runs on one thread.
+constexpr long kMinParallelFloats = 1L << 16;
+
 // The output positions of one tile cut into runs along output rows (fixed image and oy).
 struct TileRuns {
   int count = 0;
@@ -46,30 +46,36 @@ void im2col3x3(const float* x, long P_in, int in, int h, int w, int stride, Tile
   for (int c = 0; c < in; ++c) {
     const float* xc = x + c * P_in;
     for (int ky = 0; ky < 3; ++ky) {
-      for (int kx = 0; kx < 3; ++kx) {
-        float* row = col + long(c * 9 + ky * 3 + kx) * cols;
-        for (int r = 0; r < tile.count; ++r) {
-          const ImageRun& run = tile.runs[r];
-          const int iy = run.oy * stride + ky - 1;
-          float* dst = row + run.t;
-          if (iy < 0 || iy >= h) {
-            for (int j = 0; j < run.len; ++j) dst[j] = 0.0f;
-            continue;
-          }
-          const float* src = xc + run.img * hw + long(iy) * w;
-          if (stride == 1) {
-            // valid j: 0 <= ox0 + j + kx - 1 < w
-            const int shift = run.ox0 + kx - 1;
-            const int lo = std::max(0, -shift), hi = std::min(run.len, w - shift);
-            for (int j = 0; j < lo; ++j) dst[j] = 0.0f;
-            for (int j = lo; j < hi; ++j) dst[j] = src[shift + j];
-            for (int j = std::max(lo, hi); j < run.len; ++j) dst[j] = 0.0f;
-          } else {
-            for (int j = 0; j < run.len; ++j) {
+      // the three rows kx = 0, 1, 2 of this (c, ky) read the same input row, shifted
+      float* __restrict row0 = col + long(c * 9 + ky * 3) * cols;
+      float* __restrict row1 = row0 + cols;
+      float* __restrict row2 = row1 + cols;
+      for (int r = 0; r < tile.count; ++r) {
+        const ImageRun& run = tile.runs[r];
+        const int iy = run.oy * stride + ky - 1, len = run.len, t = run.t;
+        if (iy < 0 || iy >= h) {
+          for (int j = 0; j < len; ++j) row0[t + j] = row1[t + j] = row2[t + j] = 0.0f;
+          continue;
+        }
+        const float* src = xc + run.img * hw + long(iy) * w;
+        if (stride == 1) {
+          // column j reads src[ox0 + j + kx - 1]: only the first (kx = 0, ox0 = 0) and the
+          // last (kx = 2, run ending at the row's end) can fall outside the row
+          const float* __restrict s = src + run.ox0;
+          const int first = run.ox0 == 0 ? 1 : 0;
+          const int last = run.ox0 + len == w ? 1 : 0;
+          if (first) row0[t] = 0.0f;
+          for (int j = first; j < len; ++j) row0[t + j] = s[j - 1];
+          for (int j = 0; j < len; ++j) row1[t + j] = s[j];
+          for (int j = 0; j < len - last; ++j) row2[t + j] = s[j + 1];
+          if (last) row2[t + len - 1] = 0.0f;
+        } else {
+          float* rows[3] = {row0, row1, row2};
+          for (int kx = 0; kx < 3; ++kx)
+            for (int j = 0; j < len; ++j) {
               const int ix = (run.ox0 + j) * stride + kx - 1;
-              dst[j] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
+              rows[kx][t + j] = (ix >= 0 && ix < w) ? src[ix] : 0.0f;
             }
-          }
         }
       }
     }
@@ -147,8 +153,10 @@ void group_norm(const Norm& norm, const float* x, int h, int w, float* out, bool
   const int cg = norm.channels / norm.groups;
   const double count = double(cg) * hw;
 
-  // one work item per (image, group): statistics in two passes, then scale, shift, SiLU
-  parallel_for(ctx.n * norm.groups, ctx.threads, [&](int item, int) {
+  // one work item per (image, group): statistics in two passes, then scale, shift, SiLU;
+  // small maps stay on one thread (a parallel region costs more than they do)
+  const int threads = P * norm.channels >= kMinParallelFloats ? ctx.threads : 1;
+  parallel_for(ctx.n * norm.groups, threads, [&](int item, int) {
     const int img = item / norm.groups, g = item % norm.groups;
     auto segment = [&](const float* base, int c) {
       return Eigen::Map<const Eigen::ArrayXf>(base + c * P + img * hw, hw);
@@ -185,7 +193,8 @@ void silu(float* x, long count) {
 
 void upsample_nearest2x(const float* x, int c, int h, int w, float* out, const Context& ctx) {
   const long hw = long(h) * w, P = ctx.n * hw, P2 = 4 * P;
-  parallel_for(c, ctx.threads, [&](int ch, int) {
+  const int threads = P2 * c >= kMinParallelFloats ? ctx.threads : 1;
+  parallel_for(c, threads, [&](int ch, int) {
     for (int img = 0; img < ctx.n; ++img) {
       const float* src = x + ch * P + img * hw;
       float* dst = out + ch * P2 + img * 4 * hw;
