@@ -16,6 +16,9 @@
 #include <fstream>
 #include <stdexcept>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "sampler.hpp"
 #include "torch/checkpoint.hpp"
@@ -203,6 +206,12 @@ TrainResult train(const TrainOptions& options) {
   result.device = resolve_device(o.device);
   const torch::Device device(result.device);
   if (o.threads > 0) torch::set_num_threads(o.threads);
+#ifdef __GLIBC__
+  // keep the activations' pages between steps: glibc would unmap every block > 128 KiB and
+  // fault it in again next step (about 20% of a CPU step, measured with perf)
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 
   // resume: the configuration comes from the checkpoint
   std::unique_ptr<CheckpointReader> reader;
