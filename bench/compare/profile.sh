@@ -34,6 +34,6 @@ DDPM_WASM_MODULE_DIR=$prof node bench/compare/browser-bench.mjs --model "$model"
 if [ -x "$engine_bench" ]; then
   perf record -e cpu-clock -g -o "$out/engine.perf.data" -- "$engine_bench" \
     --benchmark_filter='Eigen.*batch:16/threads:1' --benchmark_min_time=2 >/dev/null
-  perf report -i "$out/engine.perf.data" --no-children --percent-limit 2 --stdio 2>/dev/null |
-    grep -v '^$' | head -60
+  perf report -i "$out/engine.perf.data" --no-children --sort symbol -g none \
+    --percent-limit 1 --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-150
 fi
