@@ -144,17 +144,23 @@ size_t dtype_bytes(DType dtype) {
   return dtype == DType::f32 ? 4 : 2;
 }
 
-void decode_values(const std::vector<uint8_t>& bytes, DType dtype, float* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (dtype == DType::f32) {
+// Turns n little-endian values stored at the start of `bytes` into floats in `out`, which
+// shares that storage (4 n bytes): f16 values are widened from the last one backwards, so that
+// float i (bytes 4i..4i+3) never overwrites a value j < i not yet read (bytes 2j, 2j+1).
+void decode_values_in_place(const uint8_t* bytes, DType dtype, float* out, size_t n) {
+  if (dtype == DType::f32) {
+    for (size_t i = 0; i < n; ++i) {
       const uint8_t* p = &bytes[4 * i];
       const uint32_t u =
           uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
       std::memcpy(&out[i], &u, 4);
-    } else {
-      const uint16_t u = static_cast<uint16_t>(bytes[2 * i] | bytes[2 * i + 1] << 8);
-      out[i] = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(u));
     }
+    return;
+  }
+  for (size_t i = n; i-- > 0;) {
+    const uint16_t u = static_cast<uint16_t>(bytes[2 * i] | bytes[2 * i + 1] << 8);
+    const float f = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(u));
+    std::memcpy(&out[i], &f, 4);
   }
 }
 
@@ -222,14 +228,20 @@ void parse_tensors(const nlohmann::json& list, Weights& w) {
     const auto& data_j = member(t, "data", field + ".");
     if (!data_j.is_string()) fail(field + ".data", "expected a base64 string");
 
-    // decode, then refuse NaN and infinity
+    // the text's length first, so that a short or missing string allocates nothing; then
+    // decode into the tensor's own storage and refuse NaN and infinity
     int64_t count = 1;
     for (int64_t d : shape) count *= d;
-    std::vector<uint8_t> bytes(static_cast<size_t>(count) * dtype_bytes(dtype));
-    base64_decode(data_j.get_ref<const std::string&>(), bytes.size(), bytes.data(),
-                  field + ".data");
+    const std::string& text = data_j.get_ref<const std::string&>();
+    const size_t nbytes = static_cast<size_t>(count) * dtype_bytes(dtype);
+    if (text.size() != (nbytes + 2) / 3 * 4)
+      fail(field + ".data", "base64 length " + std::to_string(text.size()) + ", expected " +
+                                std::to_string((nbytes + 2) / 3 * 4) + " for " +
+                                std::to_string(nbytes) + " bytes");
     Tensor tensor{shape, std::vector<float>(static_cast<size_t>(count))};
-    decode_values(bytes, dtype, tensor.data.data(), tensor.data.size());
+    auto* bytes = reinterpret_cast<uint8_t*>(tensor.data.data());
+    base64_decode(text, nbytes, bytes, field + ".data");
+    decode_values_in_place(bytes, dtype, tensor.data.data(), tensor.data.size());
     for (size_t k = 0; k < tensor.data.size(); ++k)
       if (!std::isfinite(tensor.data[k]))
         fail(field + ".data", "value " + std::to_string(k) + " is not finite");
