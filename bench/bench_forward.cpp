@@ -94,7 +94,7 @@ void BM_TorchForward(benchmark::State& state) {
 #endif
 
 void arguments(benchmark::internal::Benchmark* b) {
-  for (int batch : {1, 16, 64})
+  for (int batch : {1, 4, 16, 64})
     for (int threads : {1, 2}) b->Args({batch, threads});
   b->ArgNames({"batch", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
