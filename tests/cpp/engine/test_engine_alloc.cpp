@@ -17,6 +17,10 @@
 #define DDPM_COUNT_MALLOC 1
 #endif
 
+namespace {
+std::atomic<long> g_mallocs{0};  // stays 0 when nothing is interposed
+}
+
 #ifdef DDPM_COUNT_MALLOC
 extern "C" {
 void* __libc_malloc(size_t);
@@ -24,10 +28,6 @@ void* __libc_calloc(size_t, size_t);
 void* __libc_realloc(void*, size_t);
 void* __libc_memalign(size_t, size_t);
 void __libc_free(void*);
-}
-
-namespace {
-std::atomic<long> g_mallocs{0};
 }
 
 extern "C" {
