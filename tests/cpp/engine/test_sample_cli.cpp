@@ -123,6 +123,30 @@ TEST_CASE("ddpm sample: eigen and torch engines agree on a full guided run", "[c
   CHECK(std::string(sig + 1, 3) == "PNG");
 }
 
+TEST_CASE("ddpm sample: eigen and torch agree on the trained MNIST model", "[cli][sample]") {
+  const std::string model = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-cpu.json";
+  if (!fs::exists(model)) {
+    WARN("no web/models/mnist-cpu.json: the trained-model comparison is skipped");
+    return;
+  }
+  const fs::path dir = work_dir();
+  const std::string common = "--model " + model +
+                             " --n 4 --sampler ddim --steps 10 --label random --guidance 2"
+                             " --seed 11 --out " +
+                             (dir / "m.png").string();
+  const Result eigen = run(common + " --engine eigen --raw " + (dir / "me.f32").string());
+  REQUIRE(eigen.code == 0);
+  const Result torch = run(common + " --engine torch --raw " + (dir / "mt.f32").string());
+  if (torch.code == 2 && torch.err.find("without LibTorch") != std::string::npos) return;
+  REQUIRE(torch.code == 0);
+  const auto a = read_raw((dir / "me.f32").string()), b = read_raw((dir / "mt.f32").string());
+  REQUIRE(a.size() == 4u * 784u);
+  REQUIRE(b.size() == a.size());
+  double diff = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+  CHECK(diff <= 1e-3);
+}
+
 TEST_CASE("ddpm sample writes one frame per step", "[cli][sample]") {
   const std::string model = write_model("uncond.json", 0);
   const fs::path frames = work_dir() / "frames";
