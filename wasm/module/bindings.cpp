@@ -142,19 +142,22 @@ class JsSession {
   val x() const { return view(running() ? s_->x() : nullptr); }
   val x0() const { return view(running() ? s_->x0() : nullptr); }
 
-  std::string info() const { return guarded([&] { return session().info_json(); }); }
+  std::string info() const {
+    return guarded([&] { return session().info_json(); });
+  }
 
   // A copy of one schedule table, t = 0..T: beta, alpha_bar, log_snr, sqrt_alpha_bar, ...
   val scheduleTable(const std::string& name) const {
     return guarded([&] {
       const ddpm::Schedule& sc = session().schedule();
-      const std::vector<double>* table =
-          name == "beta" ? &sc.beta
-          : name == "alpha_bar" ? &sc.alpha_bar
-          : name == "log_snr" ? &sc.log_snr
-          : name == "sqrt_alpha_bar" ? &sc.sqrt_alpha_bar
-          : name == "sqrt_one_minus_alpha_bar" ? &sc.sqrt_one_minus_alpha_bar
-          : name == "posterior_variance" ? &sc.posterior_variance : nullptr;
+      const std::vector<double>* table = name == "beta"             ? &sc.beta
+                                         : name == "alpha_bar"      ? &sc.alpha_bar
+                                         : name == "log_snr"        ? &sc.log_snr
+                                         : name == "sqrt_alpha_bar" ? &sc.sqrt_alpha_bar
+                                         : name == "sqrt_one_minus_alpha_bar"
+                                             ? &sc.sqrt_one_minus_alpha_bar
+                                         : name == "posterior_variance" ? &sc.posterior_variance
+                                                                        : nullptr;
       if (!table) throw std::invalid_argument("scheduleTable: unknown table '" + name + "'");
       val copy = val::global("Float64Array").new_(table->size());
       copy.call<void>("set", val(emscripten::typed_memory_view(table->size(), table->data())));
@@ -193,7 +196,9 @@ val normals(double seed, double stream, int n) {
 }
 
 // Bytes of wasm memory now reserved (it only grows): the module's memory footprint.
-double memoryBytes() { return static_cast<double>(emscripten_get_heap_size()); }
+double memoryBytes() {
+  return static_cast<double>(emscripten_get_heap_size());
+}
 
 }  // namespace
 

@@ -52,12 +52,24 @@ void DdpmSession::configure(const SessionConfig& config) {
   sampler_ = std::make_unique<Sampler>(schedule_, options, config.batch, dim(), labels);
 }
 
-bool DdpmSession::done() const { return !sampler_ || sampler_->done(); }
-int DdpmSession::step_index() const { return sampler_ ? sampler_->step_index() : 0; }
-int DdpmSession::num_steps() const { return sampler_ ? sampler_->num_steps() : 0; }
-int DdpmSession::batch() const { return sampler_ ? sampler_->n() : 0; }
-const float* DdpmSession::x() const { return sampler_ ? sampler_->x() : nullptr; }
-const float* DdpmSession::x0() const { return sampler_ ? sampler_->x0() : nullptr; }
+bool DdpmSession::done() const {
+  return !sampler_ || sampler_->done();
+}
+int DdpmSession::step_index() const {
+  return sampler_ ? sampler_->step_index() : 0;
+}
+int DdpmSession::num_steps() const {
+  return sampler_ ? sampler_->num_steps() : 0;
+}
+int DdpmSession::batch() const {
+  return sampler_ ? sampler_->n() : 0;
+}
+const float* DdpmSession::x() const {
+  return sampler_ ? sampler_->x() : nullptr;
+}
+const float* DdpmSession::x0() const {
+  return sampler_ ? sampler_->x0() : nullptr;
+}
 
 const std::vector<int>& DdpmSession::timesteps() const {
   if (!sampler_) throw std::logic_error("timesteps: no run configured");

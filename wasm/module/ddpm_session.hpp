@@ -41,12 +41,12 @@ class DdpmSession {
   bool done() const;
   int step_index() const;
   int num_steps() const;
-  int next_t() const;      // timestep the next step starts from (0 when done)
+  int next_t() const;                         // timestep the next step starts from (0 when done)
   const std::vector<int>& timesteps() const;  // the run's list, largest first
-  void step();             // one denoising step (one batched network call, two with guidance)
+  void step();  // one denoising step (one batched network call, two with guidance)
 
-  const float* x() const;  // current x_t, batch * dim floats (N, C, H, W)
-  const float* x0() const; // latest x0 prediction
+  const float* x() const;   // current x_t, batch * dim floats (N, C, H, W)
+  const float* x0() const;  // latest x0 prediction
   int batch() const;
   int dim() const { return model_.image_dim(); }
 
