@@ -14,7 +14,7 @@ shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(weights idx idx_gzip cli checkpoint)
 build=build/fuzz
-dir=$build/tests/fuzz
+dir=$root/$build/tests/fuzz  # absolute: the CLI target works in a scratch folder
 
 # build (configure once; -j2 at most on shared machines)
 [ -f "$build/CMakeCache.txt" ] || cmake --preset fuzz >/dev/null
@@ -37,12 +37,14 @@ mkdir -p "$dir/logs"
 status=0
 for t in "${targets[@]}"; do
   inputs=()
-  for d in tests/fuzz/seeds/$t tests/fuzz/regressions/$t $dir/seeds/$t; do
+  for d in "$root/tests/fuzz/seeds/$t" "$root/tests/fuzz/regressions/$t" "$dir/seeds/$t"; do
     [ -d "$d" ] && inputs+=("$d")
   done
   mkdir -p "$dir/corpus/$t" "$dir/artifacts/$t"
   log=$dir/logs/$t.log
-  flags=(-max_total_time="$seconds" -rss_limit_mb=2560 -malloc_limit_mb=1100 -timeout=30
+  # -timeout is wall-clock: generous, as niced runs on a loaded machine crawl (a 0.5 s input
+  # took 41 s at nice 19 under load 10)
+  flags=(-max_total_time="$seconds" -rss_limit_mb=2560 -malloc_limit_mb=1100 -timeout=120
          -artifact_prefix="$dir/artifacts/$t/" -print_final_stats=1)
   [ "$t" = cli ] && flags+=(-close_fd_mask=2)
   echo "fuzz: $t for ${seconds}s (log $log)"

@@ -7,16 +7,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace ddpm::fuzz {
 
-// A per-process scratch file in /dev/shm (or /tmp), rewritten for every input.
+// A per-process scratch path in /dev/shm (or /tmp), rewritten for every input and removed at
+// exit.
 inline const std::string& scratch_path(const char* name) {
-  static const std::string path = [name] {
+  static const std::string& path = *new std::string([name] {  // outlives the exit handler
     const char* dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    std::atexit([] { std::filesystem::remove_all(scratch_path("")); });
     return std::string(dir) + "/ddpm-fuzz-" + name + "-" + std::to_string(getpid());
-  }();
+  }());
   return path;
 }
 

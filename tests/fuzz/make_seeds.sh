@@ -43,7 +43,7 @@ cp "$work/run/checkpoint.ckpt" "$out/checkpoint/tiny.ckpt"
 cp "$work/run2/model.json" "$out/weights/tiny-cosine-uncond.json"
 cp "$work/run2/checkpoint.ckpt" "$out/checkpoint/tiny-cosine-uncond.ckpt"
 
-# CLI: real command lines, one argument per line
+# CLI: real command lines, one argument per line (m.json: the fuzz target's sandboxed model)
 i=0
 while IFS= read -r line; do
   i=$((i + 1))
@@ -55,5 +55,8 @@ schedule --beta-start 0.0001 --beta-end 0.02 --timesteps 50
 timesteps --sampler ddim --steps 50 --spacing leading --timesteps 1000
 timesteps --sampler dpm++2m --steps 10 --spacing trailing
 timesteps --sampler ddpm --steps 1000 --spacing linspace --timesteps 1000
+sample --model m.json --n 2 --steps 4 --sampler ddim --eta 0.5 --out o.png --seed 3
+sample --model m.json --n 1 --steps 8 --guidance 2 --label 3 --out o.png --raw o.raw --spacing trailing
+sample --model m.json --n 4 --steps 2 --sampler dpm++2m --label random --batch 3 --columns 2 --frames . --out o.png
 LINES
 echo "seeds in $out: $(find "$out" -type f | wc -l) files"
