@@ -4,7 +4,10 @@
 # Usage: scripts/build.sh && bash bench/compare/run.sh   (results in build/bench-compare/)
 # Environment: DDPM_CLI (ddpm binary), DDPM_ENGINE_BENCH (the engine's Google Benchmark
 # binary), DDPM_WASM_MODULE_DIR (ddpm.js/.wasm), DDPM_BENCH_MODEL (trained weights file),
-# DDPM_BENCH_ROUNDS (runs per figure, default 9), DDPM_BENCH_OUT (results folder).
+# DDPM_BENCH_ROUNDS (runs per forward figure, default 9), DDPM_BENCH_TRAIN_RUNS (default 5),
+# DDPM_BENCH_TRAIN_STEPS (steps per training run, the first 5 are warm-up; default 20),
+# DDPM_BENCH_TRAIN_THREADS (default "1 2"), DDPM_BENCH_PARTS (default "forward native train";
+# a part that runs replaces its earlier results), DDPM_BENCH_OUT (results folder).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -14,6 +17,10 @@ engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/bench_forward}
 trained=${DDPM_BENCH_MODEL:-web/models/mnist-cpu.json}
 rounds=${DDPM_BENCH_ROUNDS:-9}
 train_runs=${DDPM_BENCH_TRAIN_RUNS:-5}
+train_steps=${DDPM_BENCH_TRAIN_STEPS:-20}
+train_threads=${DDPM_BENCH_TRAIN_THREADS:-1 2}
+parts=" ${DDPM_BENCH_PARTS:-forward native train} "
+part() { [[ $parts == *" $1 "* ]]; }
 python=/usr/bin/python3  # Debian's python3, where python3-torch installs
 here=bench/compare
 
@@ -34,7 +41,6 @@ fi
 [ -f data/mnist/train-images-idx3-ubyte ] || [ -f data/mnist/train-images-idx3-ubyte.gz ] ||
   fail "data/mnist not found: run scripts/data.sh"
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.jsonl
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load)
@@ -49,7 +55,8 @@ for tag in trained default; do
 done
 
 # in-browser engines, ms per forward, one thread: node, then Chromium
-for tag in trained default; do
+part forward && rm -f "$out"/node-*.json "$out"/chromium-*.json
+part forward && for tag in trained default; do
   m=$out/models/$tag
   node --no-experimental-fetch $here/node-bench.mjs --model "$m.json" --onnx "$m.onnx" \
        --rounds "$rounds" --out "$out/node-$tag.json"
@@ -58,7 +65,10 @@ for tag in trained default; do
 done
 
 # native forward: the engine's Google Benchmark binary (bench/), Eigen vs LibTorch
-if [ -x "$engine_bench" ]; then
+if ! part native; then
+  :
+elif [ -x "$engine_bench" ]; then
+  rm -f "$out/engine.json"
   "$engine_bench" --benchmark_repetitions=5 --benchmark_format=console \
                   --benchmark_out="$out/engine.json" --benchmark_out_format=json
 else
@@ -69,23 +79,25 @@ fi
 model=$("$python" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["model"]))' \
         "$out/models/trained.json")
 base=$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["base_channels"])' "$model")
-what="batch 64, 20 steps of which 5 warm-up, the trained model's configuration (base $base)"
-for threads in 1 2; do
+what="batch 64, the trained model's configuration (base $base)"
+part train && for threads in $train_threads; do
+  sed -i "/\"threads\":$threads,/d" "$out/train.jsonl" 2>/dev/null || true
   for run in $(seq "$train_runs"); do
     dir=$out/train/ddpm-$threads-$run
     rm -rf "$dir"
     "$cli" train --data data/mnist --out "$dir" --device cpu --threads "$threads" \
-      --base-channels "$base" --steps 20 --batch 64 --lr 1e-3 --log-every 20 \
+      --base-channels "$base" --steps "$train_steps" --batch 64 --lr 1e-3 \
+      --log-every "$train_steps" \
       --checkpoint-every 0 --sample-every 0 --quiet
     ips=$(grep -o '[0-9.]* img/s' "$dir/train.log" | tail -1 | cut -d' ' -f1)
-    echo "{\"impl\":\"ddpm\",\"threads\":$threads,\"images_per_second\":$ips,\"what\":\"$what\"}" \
-      | tee -a "$out/train.jsonl"
+    echo "{\"impl\":\"ddpm\",\"threads\":$threads,\"images_per_second\":$ips," \
+         "\"steps\":$train_steps,\"what\":\"$what\"}" | tee -a "$out/train.jsonl"
     py=$(cd "$here" && "$python" train_bench.py --data "$root/data/mnist" --model "$model" \
-                                                --threads "$threads" --steps 20)
+                                                --threads "$threads" --steps "$train_steps")
     ips=$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["images_per_second"])' \
           "$py")
-    echo "{\"impl\":\"python\",\"threads\":$threads,\"images_per_second\":$ips}" \
-      | tee -a "$out/train.jsonl"
+    echo "{\"impl\":\"python\",\"threads\":$threads,\"images_per_second\":$ips," \
+         "\"steps\":$train_steps}" | tee -a "$out/train.jsonl"
   done
 done
 

@@ -53,6 +53,7 @@ for (const f of readdirSync(dir).filter((n) => /^node-.*\.json$/.test(n)).sort()
 // native forward: Google Benchmark repetitions of bench/bench_forward, Eigen vs LibTorch
 if (existsSync(join(dir, 'engine.json'))) {
   const runs = new Map();
+  const cpu = new Map();
   const mflop = new Map();
   for (const b of read('engine.json').benchmarks) {
     if (b.run_type !== 'iteration') continue;
@@ -60,19 +61,29 @@ if (existsSync(join(dir, 'engine.json'))) {
     if (!runs.has(b.run_name)) runs.set(b.run_name, []);
     runs.get(b.run_name).push(ms);
     mflop.set(b.run_name, b.MFLOP);
+    if (b.proc_cpu_ms !== undefined) {
+      if (!cpu.has(b.run_name)) cpu.set(b.run_name, []);
+      cpu.get(b.run_name).push(b.proc_cpu_ms);
+    }
   }
   const gflops = (name, s) => (s ? (mflop.get(name) / s.median).toFixed(1) : '–');
+  const cpuMs = (name) => (cpu.has(name) ? summarize(cpu.get(name)) : null);
   out.push('### Native forward, default model, Eigen engine vs LibTorch CPU, ms (lower is better)',
-           '', '| batch | threads | Eigen ms | GFLOP/s | LibTorch ms | GFLOP/s | Eigen/LibTorch |',
-           '|---|---|---|---|---|---|---|');
+           '', 'Wall ms, GFLOP/s at the wall median, and the process CPU ms per forward (all ' +
+           'threads), which a loaded machine inflates less.', '',
+           '| batch | threads | Eigen ms | GFLOP/s | LibTorch ms | GFLOP/s | Eigen/LibTorch | ' +
+           'Eigen CPU ms | LibTorch CPU ms | CPU ratio |',
+           '|---|---|---|---|---|---|---|---|---|---|');
   for (const [name, ms] of runs) {
     const m = name.match(/^BM_EigenForward\/batch:(\d+)\/threads:(\d+)/);
     if (!m) continue;
     const other = name.replace('BM_EigenForward', 'BM_TorchForward');
     const e = summarize(ms);
     const t = runs.has(other) ? summarize(runs.get(other)) : null;
+    const [ec, tc] = [cpuMs(name), cpuMs(other)];
     out.push(`| ${m[1]} | ${m[2]} | ${cell(e)} | ${gflops(name, e)} | ${cell(t)} | ` +
-             `${gflops(other, t)} | ${ratio(e, t)} |`);
+             `${gflops(other, t)} | ${ratio(e, t)} | ${cell(ec)} | ${cell(tc)} | ` +
+             `${ratio(ec, tc)} |`);
   }
   out.push('');
 }
@@ -81,15 +92,18 @@ if (existsSync(join(dir, 'engine.json'))) {
 if (existsSync(join(dir, 'train.jsonl'))) {
   const lines = readFileSync(join(dir, 'train.jsonl'), 'utf8').trim().split('\n').map(JSON.parse);
   out.push(`### Training on CPU, images/s (higher is better), ${lines[0].what}`, '',
-           '| threads | ddpm train img/s | PyTorch (Python) img/s | ours/theirs |',
-           '|---|---|---|---|');
+           'Each run: the given steps, the first 5 of them warm-up (not timed).', '',
+           '| threads | steps per run | runs | ddpm train img/s | PyTorch (Python) img/s | ' +
+           'ours/theirs |', '|---|---|---|---|---|---|');
   for (const threads of [...new Set(lines.map((l) => l.threads))]) {
     const get = (impl) => {
       const v = lines.filter((l) => l.impl === impl && l.threads === threads);
       return v.length ? summarize(v.map((l) => l.images_per_second)) : null;
     };
     const [o, p] = [get('ddpm'), get('python')];
-    out.push(`| ${threads} | ${cell(o)} | ${cell(p)} | ${ratio(o, p)} |`);
+    const steps = lines.find((l) => l.threads === threads).steps;
+    out.push(`| ${threads} | ${steps} | ${o ? o.runs : 0} | ${cell(o)} | ${cell(p)} | ` +
+             `${ratio(o, p)} |`);
   }
   out.push('');
 }
