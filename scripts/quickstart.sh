@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the demo in a browser: installs what is missing, builds
+# native and wasm, fetches the data, trains a model of your own (CUDA when present, else a
+# CPU preset of about 10 minutes on 2 cores), and serves the page with both models.
+#
+# Usage: bash scripts/quickstart.sh            (DDPM_PORT=8000, DDPM_JOBS=nproc, DDPM_THREADS)
+#        DDPM_PRESET=cpu|cuda|skip              (force a preset; skip = no training)
+# The local model goes to data/quickstart/ (git-ignored); the page is served from
+# build/quickstart-site/, a copy of web/ whose models/index.json lists both models.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+port=${DDPM_PORT:-8000}
+threads=${DDPM_THREADS:-$(nproc)}
+say() { printf '\nquickstart [%4ds]: %s\n' "$(($(date +%s) - start))" "$*"; }
+
+say "1/5 packages (scripts/setup.sh)"
+bash scripts/setup.sh
+
+say "2/5 native and wasm builds (scripts/build.sh)"
+bash scripts/build.sh
+ddpm=build/native/native/ddpm
+
+say "3/5 data (scripts/data.sh)"
+bash scripts/data.sh
+
+# 4. training: the CUDA preset when a GPU and a CUDA LibTorch are there, else the CPU one
+preset=${DDPM_PRESET:-}
+if [ -z "$preset" ]; then
+  preset=cpu
+  command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 && preset=cuda
+fi
+run=data/quickstart/run
+common=(--data data/mnist --classes 10 --channel-mult 1,2,2 --res-blocks 1 --attention 7
+        --export-dtype f16 --seed 0 --quiet)
+case "$preset" in
+  cuda)
+    say "4/5 training on CUDA: base 32, 20000 steps of 128 images"
+    "$ddpm" train "${common[@]}" --out "$run" --device cuda --base-channels 32 --batch 128 \
+      --steps 20000 --sample-every 5000 ;;
+  cpu)
+    say "4/5 training on CPU ($threads threads): base 16, 1500 steps of 64 images (~10 min)"
+    "$ddpm" train "${common[@]}" --out "$run" --device cpu --threads "$threads" \
+      --base-channels 16 --batch 64 --steps 1500 --sample-every 0 ;;
+  skip) say "4/5 training skipped (DDPM_PRESET=skip)" ;;
+  *) echo "quickstart: DDPM_PRESET=$preset: expected cpu, cuda or skip" >&2; exit 2 ;;
+esac
+
+# 5. the site: web/ as it is (DDPM_SKIP_BUILD: the wasm was built above), plus the local model
+say "5/5 site with both models"
+site=build/quickstart-site
+DDPM_SKIP_BUILD=1 bash scripts/site.sh "$site"
+if [ -f "$run/model.json" ]; then
+  cp "$run/model.json" "$site/models/local.json.tmp"
+  mv "$site/models/local.json.tmp" "$site/models/local.json"
+  node -e '
+    const fs = require("fs");
+    const file = process.argv[1] + "/models/index.json";
+    const index = JSON.parse(fs.readFileSync(file, "utf8"));
+    index.models.push({ file: "local.json", name: "MNIST digits (trained by quickstart, " +
+                        process.argv[2] + ")" });
+    fs.writeFileSync(file + ".tmp", JSON.stringify(index, null, 2) + "\n");
+    fs.renameSync(file + ".tmp", file);' "$site" "$preset"
+fi
+say "ready: open http://127.0.0.1:$port/ (Ctrl-C stops the server)"
+exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site"
