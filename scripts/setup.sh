@@ -12,6 +12,7 @@ debian_packages=(
   emscripten
   chromium
   dataset-fashion-mnist
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 
 # apt: install only what is missing, so a second run costs a few seconds.
