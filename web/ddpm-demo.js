@@ -8,6 +8,7 @@ import { DEFAULTS, MAX_SAMPLES, readSettings } from './js/settings.js';
 import { styles } from './js/styles.js';
 
 const here = new URL('./', import.meta.url);
+const plural = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const SAMPLERS = [
   ['dpm++2m', 'DPM-Solver++ (2M)'], ['ddim', 'DDIM'], ['ddpm', 'DDPM (all T steps)'],
 ];
@@ -304,7 +305,7 @@ class DdpmDemo extends HTMLElement {
     this.painter.reset(config.batch, shape);
     this.painter.draw();
     this.setButtons(true);
-    this.setStatus(`Sampling ${config.batch} digits with ${workers} worker(s)…`);
+    this.setStatus(`Sampling ${config.batch} digits with ${plural(workers, 'worker')}…`);
     this.el.progress.value = 0;
     this.el.counter.textContent = `step 0 / ${run.total}`;
     try {
@@ -322,7 +323,7 @@ class DdpmDemo extends HTMLElement {
         this.lastRun = { ...result, clickToDoneMs: ms, steps: run.total, batch: config.batch,
                          config };
         this.setStatus(`Done: ${config.batch} digits, ${run.total} steps in ` +
-                       `${(ms / 1000).toFixed(2)} s (${result.workers} worker(s)).`);
+                       `${(ms / 1000).toFixed(2)} s on ${plural(result.workers, 'worker')}.`);
         this.el.grid.setAttribute('aria-label', `${config.batch} generated digits` +
           (config.label >= 0 ? ` of class ${config.label}` : '') + `, seed ${config.seed}`);
         this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
