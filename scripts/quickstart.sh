@@ -5,6 +5,7 @@
 #
 # Usage: bash scripts/quickstart.sh            (DDPM_PORT=8000, DDPM_JOBS=nproc, DDPM_THREADS)
 #        DDPM_PRESET=cpu|cuda|skip              (force a preset; skip = no training)
+#        DDPM_SKIP_BUILD=1 DDPM_BIN=path/ddpm   (reuse what is installed and built)
 # The local model goes to data/quickstart/ (git-ignored); the page is served from
 # build/quickstart-site/, a copy of web/ whose models/index.json lists both models.
 set -euo pipefail
@@ -15,12 +16,13 @@ port=${DDPM_PORT:-8000}
 threads=${DDPM_THREADS:-$(nproc)}
 say() { printf '\nquickstart [%4ds]: %s\n' "$(($(date +%s) - start))" "$*"; }
 
-say "1/5 packages (scripts/setup.sh)"
-bash scripts/setup.sh
-
-say "2/5 native and wasm builds (scripts/build.sh)"
-bash scripts/build.sh
-ddpm=build/native/native/ddpm
+if [ "${DDPM_SKIP_BUILD:-0}" != 1 ]; then
+  say "1/5 packages (scripts/setup.sh)"
+  bash scripts/setup.sh
+  say "2/5 native and wasm builds (scripts/build.sh)"
+  bash scripts/build.sh
+fi
+ddpm=${DDPM_BIN:-build/native/native/ddpm}
 
 say "3/5 data (scripts/data.sh)"
 bash scripts/data.sh
@@ -58,10 +60,9 @@ if [ -f "$run/model.json" ]; then
     const fs = require("fs");
     const file = process.argv[1] + "/models/index.json";
     const index = JSON.parse(fs.readFileSync(file, "utf8"));
-    index.models.push({ file: "local.json", name: "MNIST digits (trained by quickstart, " +
-                        process.argv[2] + ")" });
+    index.models.push({ file: "local.json", name: "MNIST digits (yours, from quickstart)" });
     fs.writeFileSync(file + ".tmp", JSON.stringify(index, null, 2) + "\n");
-    fs.renameSync(file + ".tmp", file);' "$site" "$preset"
+    fs.renameSync(file + ".tmp", file);' "$site"
 fi
 say "ready: open http://127.0.0.1:$port/ (Ctrl-C stops the server)"
 exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site"
