@@ -36,16 +36,31 @@ fi
 run=data/quickstart/run
 common=(--data data/mnist --classes 10 --channel-mult 1,2,2 --res-blocks 1 --attention 7
         --export-dtype f16 --seed 0 --quiet)
+train_cpu() {
+  say "4/5 training on CPU ($threads threads): base 16, 2000 steps of 64 (6-11 min on 2 cores)"
+  "$ddpm" train "${common[@]}" --out "$run" --device cpu --threads "$threads" \
+    --base-channels 16 --batch 64 --steps 2000 --sample-every 0
+}
+# a model from an earlier quickstart run is kept (DDPM_RETRAIN=1 trains a new one)
+if [ -f "$run/model.json" ] && [ "${DDPM_RETRAIN:-0}" != 1 ] && [ "$preset" != skip ]; then
+  say "4/5 training skipped: $run/model.json exists (DDPM_RETRAIN=1 to train again)"
+  preset=skip
+elif [ "$preset" != skip ]; then
+  rm -rf "$run"
+fi
 case "$preset" in
   cuda)
     say "4/5 training on CUDA: base 32, 20000 steps of 128 images"
-    "$ddpm" train "${common[@]}" --out "$run" --device cuda --base-channels 32 --batch 128 \
-      --steps 20000 --sample-every 5000 ;;
-  cpu)
-    say "4/5 training on CPU ($threads threads): base 16, 2000 steps of 64 images (~6-11 min on 2 cores)"
-    "$ddpm" train "${common[@]}" --out "$run" --device cpu --threads "$threads" \
-      --base-channels 16 --batch 64 --steps 2000 --sample-every 0 ;;
-  skip) say "4/5 training skipped (DDPM_PRESET=skip)" ;;
+    if ! "$ddpm" train "${common[@]}" --out "$run" --device cuda --base-channels 32 \
+        --batch 128 --steps 20000 --sample-every 5000; then
+      echo "quickstart: CUDA training failed (a CPU-only LibTorch? set Torch_DIR to a CUDA" \
+           "one and rebuild); training on CPU instead" >&2
+      rm -rf "$run"
+      preset=cpu
+      train_cpu
+    fi ;;
+  cpu) train_cpu ;;
+  skip) ;;
   *) echo "quickstart: DDPM_PRESET=$preset: expected cpu, cuda or skip" >&2; exit 2 ;;
 esac
 

@@ -130,8 +130,8 @@ Classifier load_or_train_classifier(const ImageSet& train, const ClassifierOptio
     try {
       torch::load(c.net, file);
     } catch (const c10::Error& e) {
-      throw std::runtime_error("classifier cache " + file +
-                               " is unreadable (delete it to retrain): " + e.what_without_backtrace());
+      throw std::runtime_error("classifier cache " + file + " is unreadable (delete it to " +
+                               "retrain): " + e.what_without_backtrace());
     }
     c.net->eval();
     c.file = file;

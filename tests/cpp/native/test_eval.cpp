@@ -101,7 +101,8 @@ TEST_CASE("eval on a tiny model and real digits: finite, reproducible, cached cl
   CHECK_FALSE(c2.trained);  // read from the cache
   CHECK(c2.file == c1.file);
   co.epochs = 2;  // other options: another key (the default is 6)
-  CHECK(native::classifier_key(train, co) != native::classifier_key(train, native::ClassifierOptions{}));
+  const native::ClassifierOptions defaults;
+  CHECK(native::classifier_key(train, co) != native::classifier_key(train, defaults));
 
   // a tiny random-weight UNet through the Eigen engine and the core sampler
   ddpm::ModelConfig cfg;
