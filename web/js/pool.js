@@ -31,6 +31,7 @@ export class WorkerPool {
     this.active = [];           // the shares of the run in progress
   }
 
+  // A new worker; `ready` settles once it holds the current model (if there is one).
   spawn() {
     const worker = new Worker(workerUrl);
     worker.onmessage = (e) => {
@@ -46,39 +47,70 @@ export class WorkerPool {
       }
     };
     this.workers.push(worker);
+    worker.ready = this.modelText === null ? Promise.resolve()
+      : this.request(worker, { type: 'load', text: this.modelText }, 'loaded');
+    worker.ready.catch(() => {});  // awaited (and reported) by whoever needs the worker
     return worker;
   }
 
-  // Sends one request and resolves with its first reply of type `expect` (or rejects).
+  // Ends a worker whose module can no longer be trusted (it aborted, or its memory grew to
+  // the maximum): its requests fail; a later run starts a fresh one with the current model.
+  retire(worker) {
+    if (!this.workers.includes(worker)) return true;
+    worker.terminate();
+    this.workers = this.workers.filter((w) => w !== worker);
+    for (const h of [...this.handlers.values()]) {
+      if (h.worker === worker) h.fn({ type: 'error', message: 'sampling worker restarted' });
+    }
+    return true;
+  }
+
+  // Sends one request and resolves with its first reply of type `expect` (or rejects with an
+  // Error whose `fatal` says the worker was replaced).
   request(worker, msg, expect) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.handlers.set(id, { worker, fn: (reply) => {
         this.handlers.delete(id);
-        if (reply.type === expect) resolve(reply);
-        else reject(new Error(reply.message || `unexpected reply ${reply.type}`));
+        if (reply.type === expect) {
+          resolve(reply);
+          return;
+        }
+        if (reply.fatal) this.retire(worker);
+        reject(Object.assign(new Error(reply.message || `unexpected reply ${reply.type}`),
+                             { fatal: !!reply.fatal }));
       } });
       worker.postMessage({ ...msg, id });
     });
   }
 
-  // Loads a model into worker 0 first: a malformed file fails there and no worker changes.
-  // Then into `workers` workers in all (started now, so that Generate finds them ready).
+  // Loads a model into worker 0 first: a file it refuses changes no other worker, and the
+  // previous model stays (a replaced worker 0 gets it back when next needed). Then into
+  // `workers` workers in all (started now, so that Generate finds them ready); one that
+  // fails to take the model is replaced on the next run.
   async load(text, workers = 1) {
     if (this.workers.length === 0) this.spawn();
-    const first = await this.request(this.workers[0], { type: 'load', text }, 'loaded');
+    const [first, ...others] = this.workers;
+    await first.ready.catch(() => {});
+    const reply = await this.request(first, { type: 'load', text }, 'loaded');
     this.modelText = text;
-    while (this.workers.length < workers) this.spawn();
-    await Promise.all(this.workers.slice(1).map(
-      (w) => this.request(w, { type: 'load', text }, 'loaded')));
-    return first;
+    const loads = others.map((w) => this.request(w, { type: 'load', text }, 'loaded'));
+    const fresh = [];
+    while (this.workers.length < workers) fresh.push(this.spawn());
+    const results = await Promise.allSettled([...loads, ...fresh.map((w) => w.ready)]);
+    [...others, ...fresh].forEach((w, i) => {
+      if (results[i].status === 'rejected') this.retire(w);
+    });
+    return reply;
   }
 
+  // k workers holding the current model; one that could not take it is replaced next time.
   async ensureWorkers(k) {
-    const fresh = [];
-    while (this.workers.length < k) fresh.push(this.spawn());
-    await Promise.all(fresh.map(
-      (w) => this.request(w, { type: 'load', text: this.modelText }, 'loaded')));
+    while (this.workers.length < k) this.spawn();
+    const some = this.workers.slice(0, k);
+    const results = await Promise.allSettled(some.map((w) => w.ready));
+    const failed = results.filter((r, i) => r.status === 'rejected' && this.retire(some[i]));
+    if (failed.length) throw failed[0].reason;
   }
 
   async normals(seed, stream, n) {
@@ -108,7 +140,10 @@ export class WorkerPool {
           this.handlers.delete(id);
           if (reply.type === 'done') resolve(reply);
           else if (reply.type === 'stopped') resolve({ stopped: true });
-          else reject(new Error(reply.message));
+          else {
+            if (reply.fatal) this.retire(worker);
+            reject(new Error(reply.message));
+          }
         };
         this.handlers.set(id, { worker, fn });
         this.active.push({ id, worker, fn });

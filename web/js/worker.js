@@ -40,7 +40,8 @@ async function load({ id, text }) {
   const error = next.error();
   if (error) {
     next.delete();
-    postMessage({ type: 'error', id, message: error });
+    // out of memory: the module's memory stays grown (to 512 MiB), so the pool replaces it
+    postMessage({ type: 'error', id, message: error, fatal: error.includes('std::bad_alloc') });
     return;
   }
   runId = 0;
@@ -96,6 +97,8 @@ self.onmessage = async (event) => {
     else if (msg.type === 'normals') await normals(msg);
     else throw new Error(`unknown message type '${msg.type}'`);
   } catch (e) {
-    postMessage({ type: 'error', id: msg.id, message: messageOf(e) });
+    // an abort or a trap leaves the module unusable: the pool replaces this worker
+    postMessage({ type: 'error', id: msg.id, message: messageOf(e),
+                  fatal: e instanceof WebAssembly.RuntimeError });
   }
 };
