@@ -5,6 +5,7 @@ import { GridPainter } from './js/grid.js';
 import { plotTable } from './js/plots.js';
 import { decodeDigits, noisedImage, paintImage } from './js/forward.js';
 import { DEFAULTS, MAX_SAMPLES, readSettings } from './js/settings.js';
+import { explainRefusal, fetchModelText } from './js/model-file.js';
 import { styles } from './js/styles.js';
 
 const here = new URL('./', import.meta.url);
@@ -213,9 +214,7 @@ class DdpmDemo extends HTMLElement {
     this.el.run.disabled = true;
     select.disabled = true;
     try {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-      const text = await response.text();
+      const text = await fetchModelText(url);
       const reply = await this.pool.load(text, workerCountFor(DEFAULTS.samples,
                                                                this.maxWorkers()));
       this.model = { url, info: reply.info, tables: reply.tables };
@@ -224,7 +223,7 @@ class DdpmDemo extends HTMLElement {
       this.showModelError('');
       this.onModelLoaded(name);
     } catch (e) {
-      this.showModelError(`Could not load model "${name}" (${url}): ${e.message}` +
+      this.showModelError(`Could not load model "${name}" (${url}): ${explainRefusal(e)}` +
                           (this.model ? '. The previous model stays loaded.' : ''));
       if (this.model) select.value = this.model.url;
       this.setStatus(this.model ? 'Ready.' : 'No model loaded.');
