@@ -1,5 +1,6 @@
-// Shared set-up of the browser test and benchmark: Debian's Chromium (never a downloaded
-// browser) through playwright-core, and the page served from web/ with the wasm build mounted.
+// Shared set-up of the browser tests and benchmark: Debian's Chromium (never a downloaded
+// browser) through playwright-core, the page served from web/ with the wasm build mounted,
+// and the statistics that tell digit-like grid cells from noise.
 import { existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +64,54 @@ export async function generate(page, settings = {}) {
   await page.waitForFunction(() => document.querySelector('ddpm-demo').lastRun, null,
                              { timeout: 300000 });
   return page.evaluate(() => document.querySelector('ddpm-demo').lastRun);
+}
+
+// Per 28x28 cell of the grid's pixels (grey 0..255): the share of dark and bright pixels and
+// the high-frequency energy: mean squared difference of horizontal neighbours over twice the
+// variance (about 1 for white noise, small for smooth strokes on a flat background).
+export function cellStats(grey, width, cells, size, pad) {
+  return cells.map(([col, row]) => {
+    const px = [];
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        px.push(grey[(row * (size + pad) + pad + y) * width + col * (size + pad) + pad + x]);
+      }
+    }
+    const mean = px.reduce((a, b) => a + b, 0) / px.length;
+    const variance = px.reduce((a, b) => a + (b - mean) ** 2, 0) / px.length;
+    let diff = 0;
+    let count = 0;
+    for (let y = 0; y < size; y++) {
+      for (let x = 1; x < size; x++) {
+        diff += (px[y * size + x] - px[y * size + x - 1]) ** 2;
+        count++;
+      }
+    }
+    return {
+      dark: px.filter((v) => v < 40).length / px.length,
+      bright: px.filter((v) => v > 180).length / px.length,
+      hf: variance > 0 ? diff / count / (2 * variance) : 0,
+    };
+  });
+}
+
+export async function gridPixels(page) {
+  return page.evaluate(() => {
+    const p = document.querySelector('ddpm-demo').painter;
+    const grey = Array.from({ length: p.image.width * p.image.height },
+                            (_, i) => p.image.data[i * 4]);
+    return { grey, width: p.image.width, cols: p.cols, n: p.n, pad: p.pad, size: p.shape.h };
+  });
+}
+
+// Dark background, some bright strokes, smooth (unlike noise).
+export function isDigitLike(s) {
+  return s.dark > 0.5 && s.bright > 0.04 && s.hf < 0.5;
+}
+
+// The statistics of every cell of the page's grid.
+export async function gridCellStats(page) {
+  const g = await gridPixels(page);
+  const cells = Array.from({ length: g.n }, (_, i) => [i % g.cols, Math.floor(i / g.cols)]);
+  return cellStats(g.grey, g.width, cells, g.size, g.pad);
 }

@@ -5,7 +5,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate, launch, openPage, serveSite, sourceDir, waitForModel } from './browser.mjs';
+import { cellStats, generate, gridPixels, isDigitLike, launch, openPage, serveSite, sourceDir,
+         waitForModel } from './browser.mjs';
 
 const outDir = process.env.DDPM_BROWSER_OUT || join(sourceDir, 'build', 'browser-test');
 mkdirSync(outDir, { recursive: true });
@@ -34,44 +35,6 @@ fixed['/course/lesson.html'] = `<!doctype html><html lang="en"><head><meta chars
 const server = await serveSite(fixed);
 const browser = await launch();
 test.after(async () => { await browser.close(); await server.close(); });
-
-// Per 28x28 cell of the grid's pixels (grey 0..255): the share of dark and bright pixels and
-// the high-frequency energy: mean squared difference of horizontal neighbours over twice the
-// variance (about 1 for white noise, small for smooth strokes on a flat background).
-function cellStats(grey, width, cells, size, pad) {
-  return cells.map(([col, row]) => {
-    const px = [];
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        px.push(grey[(row * (size + pad) + pad + y) * width + col * (size + pad) + pad + x]);
-      }
-    }
-    const mean = px.reduce((a, b) => a + b, 0) / px.length;
-    const variance = px.reduce((a, b) => a + (b - mean) ** 2, 0) / px.length;
-    let diff = 0;
-    let count = 0;
-    for (let y = 0; y < size; y++) {
-      for (let x = 1; x < size; x++) {
-        diff += (px[y * size + x] - px[y * size + x - 1]) ** 2;
-        count++;
-      }
-    }
-    return {
-      dark: px.filter((v) => v < 40).length / px.length,
-      bright: px.filter((v) => v > 180).length / px.length,
-      hf: variance > 0 ? diff / count / (2 * variance) : 0,
-    };
-  });
-}
-
-async function gridPixels(page) {
-  return page.evaluate(() => {
-    const p = document.querySelector('ddpm-demo').painter;
-    const grey = Array.from({ length: p.image.width * p.image.height },
-                            (_, i) => p.image.data[i * 4]);
-    return { grey, width: p.image.width, cols: p.cols, n: p.n, pad: p.pad, size: p.shape.h };
-  });
-}
 
 test('the page generates digit-like images, stays responsive, survives a malformed model',
   async () => {
@@ -113,7 +76,7 @@ test('the page generates digit-like images, stays responsive, survives a malform
     assert.equal(g.n, 16);
     const cells = Array.from({ length: g.n }, (_, i) => [i % g.cols, Math.floor(i / g.cols)]);
     const stats = cellStats(g.grey, g.width, cells, g.size, g.pad);
-    const digitLike = stats.filter((s) => s.dark > 0.5 && s.bright > 0.04 && s.hf < 0.5);
+    const digitLike = stats.filter(isDigitLike);
     console.log('cells (dark, bright, hf):',
                 stats.map((s) => `${s.dark.toFixed(2)}/${s.bright.toFixed(2)}/${s.hf.toFixed(2)}`)
                   .join(' '));
@@ -121,7 +84,7 @@ test('the page generates digit-like images, stays responsive, survives a malform
     // and pure noise fails the same check (the statistic can tell them apart)
     const noise = Array.from({ length: 28 * 28 }, () => Math.round(Math.random() * 255));
     const [ns] = cellStats(noise, 28, [[0, 0]], 28, 0);
-    assert.ok(!(ns.dark > 0.5 && ns.bright > 0.04 && ns.hf < 0.5), 'noise is not digit-like');
+    assert.ok(!isDigitLike(ns), 'noise is not digit-like');
 
     // a malformed model file: an error message, the previous model keeps working
     await page.selectOption('ddpm-demo >> select[name="model"]', { label: 'broken model' });

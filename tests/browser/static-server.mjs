@@ -12,11 +12,16 @@ const TYPES = {
   '.svg': 'image/svg+xml', '.ico': 'image/x-icon',
 };
 
-// root: folder served at /; mounts: {'/wasm/': folder}; fixed: {'/x.json': 'text'}.
+// root: folder served at /; mounts: {'/wasm/': folder}; fixed: {'/x.json': 'text'}, or a
+// function (req, res) answering the request itself (a stream, odd headers).
 export async function serve({ root, mounts = {}, fixed = {} }) {
   const server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (typeof fixed[path] === 'function') {
+        fixed[path](req, res);
+        return;
+      }
       if (path in fixed) {
         res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'text/plain' });
         res.end(fixed[path]);
@@ -40,5 +45,10 @@ export async function serve({ root, mounts = {}, fixed = {} }) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+  // close() also ends connections a handler left open
+  const close = () => new Promise((r) => {
+    server.close(r);
+    server.closeAllConnections();
+  });
+  return { url: `http://127.0.0.1:${port}`, close };
 }
