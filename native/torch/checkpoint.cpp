@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "torch/archive_check.hpp"
 #include "weights.hpp"
 
 namespace ddpm::native {
@@ -60,6 +61,7 @@ CheckpointReader::CheckpointReader(const std::string& path, torch::Device device
     std::fclose(f);
   else
     throw std::invalid_argument(path + ": cannot open the checkpoint (missing or unreadable)");
+  check_checkpoint_archive(path);  // LibTorch checks no CRC and trusts what a record claims
   try {
     archive_.load_from(path, device);
   } catch (const std::exception&) {

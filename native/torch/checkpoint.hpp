@@ -34,7 +34,8 @@ void save_checkpoint(const std::string& path, const CheckpointState& state, UNet
                      UNet& ema, torch::optim::Optimizer* optimizer);
 
 // Opens a checkpoint; throws std::invalid_argument naming the file when it is missing, not a
-// LibTorch archive, or not a ddpm checkpoint (foreign archive, other version).
+// LibTorch archive, corrupt (torch/archive_check.hpp: zip structure and CRC-32 checked before
+// LibTorch reads it), or not a ddpm checkpoint (foreign archive, other version).
 class CheckpointReader {
  public:
   CheckpointReader(const std::string& path, torch::Device device);
