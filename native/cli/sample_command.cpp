@@ -14,7 +14,7 @@
 #include "cli/png_grid.hpp"
 #include "cli/sample_torch.hpp"
 #include "engine/unet_engine.hpp"
-#include "rng.hpp"
+#include "labels.hpp"
 #include "sampler.hpp"
 #include "schedule.hpp"
 #include "weights.hpp"
@@ -23,8 +23,6 @@ namespace ddpm::cli {
 namespace {
 
 constexpr int kMaxSamples = 4096;
-// RNG stream of the --label random draws, apart from the samples' streams 0..n-1.
-constexpr uint64_t kLabelStream = 0x6c6162656c73ULL;
 
 struct SampleArgs {
   std::string model, sampler = "ddim", spacing = "leading", label = "none";
@@ -42,32 +40,6 @@ auto parse_flag(const char* flag, const std::string& value, Parse parse) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string(flag) + ": " + e.what());
   }
-}
-
-// --label: a class 0..K-1, "random" (one per sample, seeded) or "none" (the null label).
-std::vector<int> make_labels(const SampleArgs& a, int num_classes) {
-  if (a.label == "none") return {};
-  if (num_classes == 0)
-    throw std::invalid_argument("--label " + a.label + ": the model is unconditional " +
-                                "(num_classes 0); use --label none");
-  std::vector<int> labels(size_t(a.n));
-  if (a.label == "random") {
-    NormalRng rng(a.seed, kLabelStream);
-    for (int& y : labels) y = int(rng.next_u32() % uint32_t(num_classes));
-    return labels;
-  }
-  size_t used = 0;
-  int value = -1;
-  try {
-    value = std::stoi(a.label, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != a.label.size() || value < 0 || value >= num_classes)
-    throw std::invalid_argument("--label " + a.label + ": expected a class in 0.." +
-                                std::to_string(num_classes - 1) + ", random or none");
-  std::fill(labels.begin(), labels.end(), value);
-  return labels;
 }
 
 // The whole-run checks, before the model file is read or anything is written.
@@ -139,9 +111,15 @@ void run_sample(const SampleArgs& a) {
     throw std::invalid_argument("--guidance " + std::to_string(a.guidance) +
                                 ": the model is unconditional (num_classes 0); guidance needs "
                                 "a conditional model (use --guidance 1)");
-  const std::vector<int> labels = make_labels(a, cfg.num_classes);
+  LabelChoice choice;
+  try {
+    choice = parse_label_choice(a.label, cfg.num_classes);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--label ") + e.what());
+  }
+  const std::vector<int> labels = make_labels(choice, cfg.num_classes, a.seed, 0, a.n);
   if (a.guidance != 1.0 && labels.empty())
-    throw std::invalid_argument("--guidance needs class labels: give --label N or random");
+    throw std::invalid_argument("--guidance needs class labels: give --label N, each or random");
 
   // the network
   std::unique_ptr<UNetEngine> engine;
@@ -195,10 +173,12 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--guidance", a->guidance,
                   "classifier-free guidance scale s (1 = off; needs a conditional model)")
       ->capture_default_str();
-  cmd->add_option("--label", a->label, "class 0..K-1, random, or none (the null label)")
+  cmd->add_option("--label", a->label,
+                  "class 0..K-1, each (class i mod K for image i), random, or none (null label)")
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "seed of the noise (and of --label random)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--clip", a->clip, "clip each x0 prediction to [-1, 1]");
   cmd->add_option("--engine", a->engine, "eigen, or torch (the trainer's LibTorch UNet)")
       ->capture_default_str();

@@ -199,3 +199,11 @@ if __name__ == "__main__":
           " ".join(f"{v:08x}" for v in philox([0, 0, st & MASK, st >> 32], [s & MASK, s >> 32])))
     print(f"seed {s} stream {st}: normals 0..5 and 1000..1002", [repr(v) for v in normals(s, st, 6)],
           [repr(v) for v in normals(s, st, 1003)[1000:]])
+    # random class labels (shared/labels.hpp): u32 j of stream "labels" mod K
+    labels_stream = 0x6C6162656C73
+    for seed in (1, 5):
+        u, block = [], 0
+        while len(u) < 12:
+            u += philox([block, 0, labels_stream & MASK, labels_stream >> 32], [seed, 0])
+            block += 1
+        print(f"random labels, seed {seed}, K = 10:", [v % 10 for v in u[:12]])

@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -160,6 +161,36 @@ TEST_CASE("ddpm sample writes one frame per step", "[cli][sample]") {
   CHECK_FALSE(fs::exists(frames / "frame_0004.png"));
 }
 
+TEST_CASE("ddpm sample --label each gives sample i the class i mod K, with its own noise",
+          "[cli][sample]") {
+  const std::string model = write_model("cond.json", 3);
+  const fs::path dir = work_dir();
+  const std::string common = " --model " + model + " --sampler ddim --steps 6 --guidance 2" +
+                             " --seed 4 --out " + (dir / "l.png").string();
+  // each: classes 0, 1, 2, 0, 1 for samples 0..4
+  REQUIRE(run(common + " --n 5 --label each --raw " + (dir / "each.f32").string()).code == 0);
+  const std::vector<float> each = read_raw((dir / "each.f32").string());
+  const size_t dim = 64;
+  REQUIRE(each.size() == 5 * dim);
+  // sample i of a fixed-class run has the same noise stream i
+  for (int label = 0; label < 3; ++label) {
+    const std::string raw = (dir / ("fixed" + std::to_string(label) + ".f32")).string();
+    REQUIRE(run(common + " --n 5 --label " + std::to_string(label) + " --raw " + raw).code == 0);
+    const std::vector<float> fixed = read_raw(raw);
+    for (int i = 0; i < 5; ++i) {
+      double diff = 0;
+      for (size_t j = 0; j < dim; ++j)
+        diff = std::max(diff, double(std::fabs(each[i * dim + j] - fixed[i * dim + j])));
+      INFO("sample " << i << " vs the class-" << label << " run: max |diff| " << diff);
+      if (i % 3 == label) {
+        CHECK(diff <= 1e-6);
+      } else {
+        CHECK(diff > 1e-2);  // another class: another image
+      }
+    }
+  }
+}
+
 TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing nothing",
           "[cli][sample]") {
   const std::string cond = write_model("cond.json", 3);
@@ -185,7 +216,15 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
       {"--model " + cond + " --steps 101", "--steps"},
       {"--model " + cond + " --n 0", "--n"},
       {"--model " + cond + " --label 3", "--label 3"},
-      {"--model " + cond + " --label seven", "--label"},
+      {"--model " + cond + " --label seven", "--label seven: expected a class in 0..2, each"},
+      {"--model " + cond + " --label -1", "--label -1"},
+      {"--model " + uncond + " --label each", "--label each: expected none"},
+      {"--model " + cond + " --sampler ddim --eta 1.5", "--eta"},
+      {"--model " + cond + " --sampler ddim --eta -0.1", "--eta"},
+      {"--model " + cond + " --steps ten", "--steps"},
+      {"--model " + cond + " --n 4x", "--n"},
+      {"--model " + cond + " --guidance nan --label 1", "--guidance"},
+      {"--model " + cond + " --seed -1", "--seed"},
       {"--model " + uncond + " --guidance 2", "--guidance"},
       {"--model " + uncond + " --label 1", "--label"},
       {"--model " + cond + " --guidance 2 --label none", "--guidance"},
