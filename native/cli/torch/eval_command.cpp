@@ -223,13 +223,15 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--spacing", a->spacing, "leading, trailing or linspace")
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "seed of the noise and of the floor's draw")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", a->threads, "threads (engine and LibTorch)")->capture_default_str();
   cmd->add_option("--batch", a->batch, "Eigen engine batch")->capture_default_str();
   cmd->add_option("--classifier-epochs", a->classifier_epochs, "classifier training epochs")
       ->capture_default_str();
   cmd->add_option("--classifier-seed", a->classifier_seed, "classifier training seed")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--json", a->json, "write the results as JSON to this file (- = stdout)");
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
   cmd->callback([a] { run_command("eval", [&] { run_eval(*a); }); });

@@ -65,6 +65,12 @@ TEST_CASE("train refuses missing, truncated, wrong-magic and mismatched data", "
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains("not an IDX file"));
   }
+  SECTION("a negative seed (which an unsigned parse would wrap around)") {
+    auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall + " --seed -1",
+                      dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("--seed"));
+  }
   SECTION("labels that do not match the images") {
     write_bytes(data + "/train-labels-idx1-ubyte", idx_bytes({3}, {0, 1, 2}));
     auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall, dir);

@@ -159,6 +159,8 @@ TEST_CASE("ddpm eval names the bad flag and exits 2", "[eval][cli]") {
            {"--guidance -1" + data, "--guidance"},
            {"--spacing odd" + data, "--spacing odd"},
            {"--threads 0" + data, "--threads 0"},
+           {"--seed -3" + data, "--seed"},
+           {"--classifier-seed -1" + data, "--classifier-seed"},
            {"--data '" + dir + "/missing'", "--data"},
            {"--model '" + dir + "/none.json'" + data, "--model"},
            {"--json '" + dir + "/no/dir/x.json'" + data, "--json"}}) {
