@@ -4,7 +4,7 @@ import { WorkerPool, workerCountFor } from './js/pool.js';
 import { GridPainter } from './js/grid.js';
 import { plotTable } from './js/plots.js';
 import { decodeDigits, noisedImage, paintImage } from './js/forward.js';
-import { DEFAULTS, MAX_SAMPLES, readSettings } from './js/settings.js';
+import { DEFAULTS, LABEL_MODES, MAX_SAMPLES, readSettings } from './js/settings.js';
 import { explainRefusal, fetchModelText } from './js/model-file.js';
 import { styles } from './js/styles.js';
 
@@ -20,7 +20,7 @@ const template = `
     <h2 id="gen-title">Generate digits</h2>
     <form novalidate>
       <label>Model <select name="model"></select></label>
-      <label>Class <select name="label"><option value="-1">none</option></select></label>
+      <label>Class <select name="label"><option value="none">none</option></select></label>
       <label>Guidance <input name="guidance" inputmode="decimal"></label>
       <label>Sampler <select name="sampler">${SAMPLERS.map(([v, t]) =>
         `<option value="${v}">${t}</option>`).join('')}</select></label>
@@ -132,6 +132,7 @@ class DdpmDemo extends HTMLElement {
       }
     });
     f.model.addEventListener('change', () => this.loadModel(f.model.value));
+    f.label.addEventListener('change', () => { this.labelChosen = true; });
     this.root.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.stop(); });
     this.el.run.addEventListener('click', () => this.generate());
     this.el.stop.addEventListener('click', () => this.stop());
@@ -237,10 +238,13 @@ class DdpmDemo extends HTMLElement {
   onModelLoaded(name) {
     const { model, schedule, training, parameters, mflop_per_image: mflop } = this.model.info;
     const label = this.el.form.elements.label;
-    const keep = label.value;
-    label.replaceChildren(new Option('none', '-1'));
+    // the choice made so far when this model has it, else the default ('none' when
+    // the model is unconditional)
+    const keep = this.labelChosen ? label.value : String(DEFAULTS.label);
+    const modes = model.num_classes > 0 ? LABEL_MODES : LABEL_MODES.filter(([v]) => v === 'none');
+    label.replaceChildren(...modes.map(([value, text]) => new Option(text, value)));
     for (let k = 0; k < model.num_classes; k++) label.add(new Option(String(k), String(k)));
-    label.value = Number(keep) < model.num_classes ? keep : '-1';
+    label.value = [...label.options].some((o) => o.value === keep) ? keep : 'none';
     this.el.slider.max = String(schedule.timesteps);
     this.el.modelInfo.textContent = `${name}: ${(parameters / 1e6).toFixed(2)} M parameters, ` +
       `${mflop.toFixed(0)} MFLOP per image, ${schedule.kind} schedule, T = ${schedule.timesteps}` +
@@ -261,7 +265,7 @@ class DdpmDemo extends HTMLElement {
       f.steps.value = this.model.info.schedule.timesteps;
     }
     f.eta.disabled = f.sampler.value !== 'ddim';
-    f.guidance.disabled = f.label.value === '-1';
+    f.guidance.disabled = f.label.value === 'none';
     this.checkSettings();
   }
 
@@ -324,7 +328,7 @@ class DdpmDemo extends HTMLElement {
         this.setStatus(`Done: ${config.batch} digits, ${run.total} steps in ` +
                        `${(ms / 1000).toFixed(2)} s on ${plural(result.workers, 'worker')}.`);
         this.el.grid.setAttribute('aria-label', `${config.batch} generated digits` +
-          (config.label >= 0 ? ` of class ${config.label}` : '') + `, seed ${config.seed}`);
+          labelText(config.label) + `, seed ${config.seed}`);
         this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
       }
     } catch (e) {
@@ -436,6 +440,14 @@ class DdpmDemo extends HTMLElement {
 
   setStatus(text) { this.el.status.textContent = text; }
   showModelError(text) { this.el.modelError.textContent = text; }
+}
+
+// How the grid's accessible name describes the classes of a run.
+function labelText(label) {
+  if (label === 'each') return ', classes 0, 1, 2, ... in turn';
+  if (label === 'random') return ', random classes';
+  if (label === 'none') return ', unconditional';
+  return ` of class ${label}`;
 }
 
 async function fetchJson(url) {

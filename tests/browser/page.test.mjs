@@ -47,8 +47,14 @@ test('the page generates digit-like images, stays responsive, survives a malform
       window.__ticks = [];
       window.__timer = setInterval(() => window.__ticks.push(performance.now()), 20);
     });
-    // the page's default settings (DPM-Solver++), 16 digits of class 3 with guidance
-    const runPromise = generate(page, { label: 3, samples: 16, seed: 1 });
+    // the page's default settings, untouched: 16 digits, DPM-Solver++ 10 steps, each class in
+    // turn with guidance 2
+    const form = await page.evaluate(() => {
+      const f = document.querySelector('ddpm-demo').el.form.elements;
+      return ['sampler', 'steps', 'label', 'guidance', 'samples'].map((k) => f[k].value);
+    });
+    assert.deepEqual(form, ['dpm++2m', '10', 'each', '2', '16']);
+    const runPromise = generate(page);
     await page.waitForFunction(() => {
       const el = document.querySelector('ddpm-demo');
       return el.running && el.running.steps >= 1;

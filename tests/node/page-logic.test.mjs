@@ -23,6 +23,24 @@ test('good settings become a sampler configuration', () => {
   assert.equal(ddpm.guidance, 1);
 });
 
+test('the Class field: each, random, none or a class of the model', () => {
+  const label = (text, m = model) => readSettings({ ...good, label: text }, m).config?.label;
+  assert.equal(label('each'), 'each');
+  assert.equal(label('random'), 'random');
+  assert.equal(label('none'), 'none');
+  assert.equal(label('0'), 0);
+  assert.equal(label('9'), 9);
+  for (const bad of ['10', '-2', '3.0', ' 3', 'seven', '']) assert.equal(label(bad), undefined, bad);
+  // an unconditional model has only 'none', and no guidance
+  const uncond = { T: 1000, classes: 0 };
+  assert.equal(label('each', uncond), undefined);
+  assert.equal(label('0', uncond), undefined);
+  assert.equal(readSettings({ ...good, label: 'none' }, uncond).config.guidance, 1);
+  // the default draws every class in turn, guided
+  assert.equal(DEFAULTS.label, 'each');
+  assert.equal(readSettings({ ...good, label: DEFAULTS.label }, model).config.guidance, 2);
+});
+
 test('the defaults are valid settings', () => {
   const fields = Object.fromEntries(Object.entries(DEFAULTS).map(([k, v]) => [k, String(v)]));
   const { config, errors } = readSettings(fields, model);

@@ -27,19 +27,26 @@ function nativeSample(s) {
                 '--seed', String(s.seed), '--n', String(s.batch), '--raw', out,
                 '--spacing', s.spacing,
                 '--out', join(work, `${s.sampler}-${s.seed}.png`)];
-  if (s.label >= 0) args.push('--label', String(s.label), '--guidance', String(s.guidance));
+  if (s.label !== -1) args.push('--label', String(s.label), '--guidance', String(s.guidance));
   if (s.clipX0) args.push('--clip');
   execFileSync(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });  // stderr in the error
   const bytes = readFileSync(out);
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
 
+// The same run in the module; split: in two sessions by first-sample offsets, as the page's
+// workers run it (the labels of 'each' and 'random' follow the global sample index).
 function wasmSample(s) {
-  session.configure({ sampler: s.sampler, steps: s.steps, spacing: s.spacing, eta: s.eta,
-                      seed: s.seed, batch: s.batch, label: s.label, guidance: s.guidance,
-                      clipX0: s.clipX0 });
-  while (!session.done()) session.step();
-  return Float32Array.from(session.x());
+  const shares = s.split ? [[0, s.split], [s.split, s.batch - s.split]] : [[0, s.batch]];
+  const out = new Float32Array(s.batch * session.dim());
+  for (const [firstSample, batch] of shares) {
+    session.configure({ sampler: s.sampler, steps: s.steps, spacing: s.spacing, eta: s.eta,
+                        seed: s.seed, batch, firstSample, label: s.label, guidance: s.guidance,
+                        clipX0: s.clipX0 });
+    while (!session.done()) session.step();
+    out.set(session.x(), firstSample * session.dim());
+  }
+  return out;
 }
 
 const T = JSON.parse(session.info()).schedule.timesteps;
@@ -53,10 +60,16 @@ const cases = [
     guidance: 1, clipX0: true },
   { sampler: 'ddpm', steps: 20, spacing: 'leading', eta: 0, seed: 6, batch: 2, label: 9,
     guidance: 2, clipX0: false },
+  // the page's default classes (each in turn) and random ones, split over two "workers"
+  { sampler: 'dpm++2m', steps: 6, spacing: 'trailing', eta: 0, seed: 3, batch: 12,
+    label: 'each', guidance: 2, clipX0: true, split: 5 },
+  { sampler: 'ddim', steps: 5, spacing: 'trailing', eta: 0, seed: 8, batch: 6,
+    label: 'random', guidance: 2, clipX0: true, split: 4 },
 ];
 
 for (const s of cases) {
-  test(`${s.sampler}, ${s.steps} steps, seed ${s.seed}: wasm equals the native CLI`, () => {
+  test(`${s.sampler}, ${s.steps} steps, seed ${s.seed}, label ${s.label}: wasm equals the CLI`,
+       () => {
     const golden = nativeSample(s);
     const got = wasmSample(s);
     assert.equal(got.length, golden.length, 'same number of values');

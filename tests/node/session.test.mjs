@@ -57,6 +57,14 @@ test('configure rejects out-of-range options naming the option', () => {
   assert.throws(() => session.configure({ sampler: 'euler' }), /euler|sampler/);
   assert.throws(() => session.configure({ eta: Number.NaN }), /eta/);
   assert.throws(() => session.configure({ label: info.model.num_classes }), /label/);
+  assert.throws(() => session.configure({ label: 'seven' }),
+                /label seven: expected a class in 0\.\.9, each, random or none/);
+  assert.throws(() => session.configure({ label: -2 }), /label/);
+  assert.throws(() => session.configure({ label: true }), /label/);
+  for (const label of ['each', 'random', 'none', '3', 3, -1]) {
+    assert.doesNotThrow(() => session.configure({ label, guidance: label === 'none' ||
+                                                  label === -1 ? 1 : 2 }), String(label));
+  }
   assert.throws(() => session.configure('not an object'), /options object/);
 });
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ddpm_session.hpp"
+#include "labels.hpp"
 #include "rng.hpp"
 #include "schedule.hpp"
 
@@ -66,6 +67,21 @@ std::string string_field(const val& options, const char* name, const std::string
   return v.as<std::string>();
 }
 
+// label: a class number (-1 = none) or "none", "each", "random", "3" (labels.hpp).
+ddpm::LabelChoice label_field(const val& options, int num_classes) {
+  val v = options["label"];
+  if (v.isString()) {
+    try {
+      return ddpm::parse_label_choice(v.as<std::string>(), num_classes);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("label ") + e.what());
+    }
+  }
+  const int label = int_field(options, "label", -1, -1, num_classes - 1);
+  if (label < 0) return {};
+  return {ddpm::LabelMode::fixed, label};
+}
+
 // {sampler, steps, eta, guidance, label, seed, batch, firstSample, spacing, clipX0}
 ddpm::SessionConfig parse_config(const ddpm::DdpmSession& s, const val& options) {
   if (options.typeOf().as<std::string>() != "object" || options.isNull()) {
@@ -92,7 +108,7 @@ ddpm::SessionConfig parse_config(const ddpm::DdpmSession& s, const val& options)
   o.seed = static_cast<uint64_t>(seed);
   o.first_sample = int_field(options, "firstSample", 0, 0, 1 << 30);
   c.batch = int_field(options, "batch", 1, 1, ddpm::kMaxSessionBatch);
-  c.label = int_field(options, "label", -1, -1, s.model().num_classes - 1);
+  c.label = label_field(options, s.model().num_classes);
   return c;
 }
 

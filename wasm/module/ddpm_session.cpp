@@ -39,15 +39,19 @@ void DdpmSession::configure(const SessionConfig& config) {
     throw std::invalid_argument("batch: expected 1.." + std::to_string(kMaxSessionBatch));
   }
   const int K = model_.num_classes;
-  if (config.label < -1 || config.label >= K) {
+  const LabelChoice& label = config.label;
+  if (label.mode != LabelMode::none && K == 0) {
+    throw std::invalid_argument("label: the model is unconditional; expected none (-1)");
+  }
+  if (label.mode == LabelMode::fixed && (label.label < 0 || label.label >= K)) {
     throw std::invalid_argument("label: expected -1 (none) or 0.." + std::to_string(K - 1));
   }
   SamplerOptions options = config.sampler;
   options.null_label = K > 0 ? K : -1;
   validate(options, schedule_.T);
 
-  std::vector<int> labels;
-  if (config.label >= 0) labels.assign(static_cast<size_t>(config.batch), config.label);
+  const std::vector<int> labels =
+      make_labels(label, K, options.seed, options.first_sample, config.batch);
   sampler_.reset();
   sampler_ = std::make_unique<Sampler>(schedule_, options, config.batch, dim(), labels);
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "labels.hpp"
 #include "sampler.hpp"
 #include "schedule.hpp"
 #include "weights.hpp"
@@ -19,7 +20,7 @@ class UNetEngine;
 struct SessionConfig {
   SamplerOptions sampler;  // kind, steps, eta, guidance, seed, first_sample, ...
   int batch = 1;           // samples in this session (1..kMaxSessionBatch)
-  int label = -1;          // digit class for every sample, or -1 for none (unconditional)
+  LabelChoice label;       // none, one class, each class in turn or random (labels.hpp)
 };
 
 constexpr int kMaxSessionBatch = 64;

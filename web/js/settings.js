@@ -7,10 +7,27 @@ export const MAX_SEED = 2 ** 32 - 1;
 // Trailing spacing starts at t = T and suits few steps best (shared/sampler.hpp). Guidance 2
 // is where the shipped model meets the quality bar (web/models/mnist-cpu.md): 3 sharpens the
 // class but moves the samples away from the data (Fréchet distance 3.7x the real floor).
+// Class 'each' draws the classes in turn (0, 1, 2, ...), as the eval does; 'none' samples the
+// unconditional model, whose digits are much worse, so it is not the default.
 export const DEFAULTS = Object.freeze({
-  sampler: 'dpm++2m', steps: 10, spacing: 'trailing', eta: 0, guidance: 2, label: -1, seed: 0,
-  samples: 16,
+  sampler: 'dpm++2m', steps: 10, spacing: 'trailing', eta: 0, guidance: 2, label: 'each',
+  seed: 0, samples: 16,
 });
+
+// The Class field's choices besides the class numbers (shared/labels.hpp).
+export const LABEL_MODES = Object.freeze([
+  ['each', 'each in turn'], ['random', 'random'], ['none', 'none (unconditional)'],
+]);
+
+// The Class field's text -> 'none', 'each', 'random' or a class number; null when invalid.
+export function parseLabel(text, classes) {
+  const s = String(text ?? 'none');
+  if (s === 'none' || s === '-1') return 'none';
+  if (classes > 0 && (s === 'each' || s === 'random')) return s;
+  if (!/^[0-9]{1,9}$/.test(s)) return null;
+  const k = Number(s);
+  return k < classes ? k : null;
+}
 
 // A field's text -> number, or an error message naming the field and what it expects.
 function parseNumber(text, name, { min, max, integer }) {
@@ -46,11 +63,9 @@ export function readSettings(fields, { T, classes }) {
     errors.spacing = `Spacing: "${spacing}" is not one of leading, trailing, linspace`;
   }
   const eta = sampler === 'ddim' ? take('eta', 'η', { min: 0, max: 1 }) : 0;
-  const label = Number(fields.label ?? -1);
-  if (!Number.isInteger(label) || label < -1 || label >= classes) {
-    errors.label = `Class: "${fields.label}" is not a class of this model`;
-  }
-  const guidance = label >= 0 ? take('guidance', 'Guidance', { min: 0, max: 20 }) : 1;
+  const label = parseLabel(fields.label, classes);
+  if (label === null) errors.label = `Class: "${fields.label}" is not a class of this model`;
+  const guidance = label !== 'none' ? take('guidance', 'Guidance', { min: 0, max: 20 }) : 1;
   const seed = take('seed', 'Seed', { min: 0, max: MAX_SEED, integer: true });
   const samples = take('samples', 'Samples', { min: 1, max: MAX_SAMPLES, integer: true });
   if (Object.keys(errors).length) return { config: null, errors };
