@@ -51,12 +51,13 @@ try {
       `${server.url}/index.html?model=models/bench.json&workers=${workers}`);
     await waitForModel(page);
     for (const batch of [1, 16]) {
-      await generate(page, { sampler: 'ddim', steps: 1, samples: batch, label: 'none' });  // warm-up
+      // warm-up
+      await generate(page, { sampler: 'ddim', steps: 1, samples: batch, label: 'none' });
       const times = [];
       let used = 0;
       for (let r = 0; r < REPEATS; r++) {
-        const run = await generate(page,
-                                   { sampler: 'ddim', steps: STEPS, samples: batch, label: 'none' });
+        const run = await generate(page, { sampler: 'ddim', steps: STEPS, samples: batch,
+                                           label: 'none' });
         times.push(run.ms / STEPS);
         used = run.workers;
       }

@@ -30,7 +30,9 @@ test('the Class field: each, random, none or a class of the model', () => {
   assert.equal(label('none'), 'none');
   assert.equal(label('0'), 0);
   assert.equal(label('9'), 9);
-  for (const bad of ['10', '-2', '3.0', ' 3', 'seven', '']) assert.equal(label(bad), undefined, bad);
+  for (const bad of ['10', '-2', '3.0', ' 3', 'seven', '']) {
+    assert.equal(label(bad), undefined, bad);
+  }
   // an unconditional model has only 'none', and no guidance
   const uncond = { T: 1000, classes: 0 };
   assert.equal(label('each', uncond), undefined);
