@@ -151,5 +151,7 @@ test('16 guided samples of the shipped model fit in 64 MiB of wasm memory', () =
                       guidance: 3 });
   while (!session.done()) session.step();
   const mib = Module.memoryBytes() / 2 ** 20;
+  console.log(`wasm memory after 16 guided samples: ${mib.toFixed(1)} MiB ` +
+              `(engine workspace ${(info.workspace_bytes / 2 ** 20).toFixed(1)} MiB)`);
   assert.ok(mib <= 64, `wasm memory ${mib.toFixed(1)} MiB`);
 });
