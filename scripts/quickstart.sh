@@ -15,6 +15,13 @@ start=$(date +%s)
 port=${DDPM_PORT:-8000}
 threads=${DDPM_THREADS:-$(nproc)}
 say() { printf '\nquickstart [%4ds]: %s\n' "$(($(date +%s) - start))" "$*"; }
+case "${DDPM_PRESET:-}" in
+  ""|cpu|cuda|skip) ;;
+  *) echo "quickstart: DDPM_PRESET=$DDPM_PRESET: expected cpu, cuda or skip" >&2; exit 2 ;;
+esac
+case "$port" in
+  ""|*[!0-9]*) echo "quickstart: DDPM_PORT=$port: expected a port number" >&2; exit 2 ;;
+esac
 
 if [ "${DDPM_SKIP_BUILD:-0}" != 1 ]; then
   say "1/5 packages (scripts/setup.sh)"
@@ -78,6 +85,12 @@ if [ -f "$run/model.json" ]; then
     index.models.push({ file: "local.json", name: "MNIST digits (yours, from quickstart)" });
     fs.writeFileSync(file + ".tmp", JSON.stringify(index, null, 2) + "\n");
     fs.renameSync(file + ".tmp", file);' "$site"
+fi
+if ! python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' \
+    "$port" 2>/dev/null; then
+  echo "quickstart: port $port is in use (or not a port): set DDPM_PORT to a free one, e.g." \
+       "DDPM_PORT=8001 DDPM_SKIP_BUILD=1 bash scripts/quickstart.sh" >&2
+  exit 2
 fi
 say "ready: open http://127.0.0.1:$port/ (Ctrl-C stops the server)"
 exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site"
