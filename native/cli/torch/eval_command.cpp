@@ -30,7 +30,7 @@ struct EvalArgs {
   uint64_t seed = 1;
   int threads = 1, batch = 16, classifier_epochs = 6;
   uint64_t classifier_seed = 0;
-  bool quiet = false;
+  bool clip = false, quiet = false;
 };
 
 // A list flag holds one value per sampler, or one value for all of them.
@@ -171,6 +171,7 @@ void run_eval(const EvalArgs& a) {
         s.sampler.spacing = parse_spacing(a.spacing);
         s.sampler.guidance = g, s.sampler.seed = a.seed;
         s.sampler.null_label = cfg.num_classes;
+        s.sampler.clip_x0 = a.clip;
         s.per_class = pick(a.per_class, i);
         validate(s.sampler, schedule.T);
         native::EvalRow r = native::evaluate_model(classifier, schedule, model, cfg.num_classes,
@@ -182,7 +183,8 @@ void run_eval(const EvalArgs& a) {
                              {"spacing", r.spacing}, {"guidance", r.guidance},
                              {"per_class", r.per_class}, {"samples", r.samples},
                              {"accuracy", r.accuracy}, {"distance", r.distance},
-                             {"floor", r.floor}, {"seed", a.seed}, {"seconds", r.seconds}});
+                             {"floor", r.floor}, {"seed", a.seed}, {"clip_x0", a.clip},
+                             {"seconds", r.seconds}});
       }
     }
   }
@@ -233,6 +235,7 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--json", a->json, "write the results as JSON to this file (- = stdout)");
+  cmd->add_flag("--clip", a->clip, "clip each x0 prediction to [-1, 1] (as the page does)");
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
   cmd->callback([a] { run_command("eval", [&] { run_eval(*a); }); });
 }
