@@ -41,12 +41,12 @@ if [ -z "$preset" ]; then
   command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 && preset=cuda
 fi
 run=data/quickstart/run
-common=(--data data/mnist --classes 10 --channel-mult 1,2,2 --res-blocks 1 --attention 7
-        --export-dtype f16 --seed 0 --quiet)
+# the default architecture (docs/model.md: base 12, the page's default model) and recipe
+common=(--data data/mnist --export-dtype f16 --seed 0 --quiet)
 train_cpu() {
-  say "4/5 training on CPU ($threads threads): base 16, 2000 steps of 64 (6-11 min on 2 cores)"
+  say "4/5 training on CPU ($threads threads): base 12, 2000 steps of 64 (about 10 min)"
   "$ddpm" train "${common[@]}" --out "$run" --device cpu --threads "$threads" \
-    --base-channels 16 --batch 64 --steps 2000 --sample-every 0
+    --steps 2000 --sample-every 0
 }
 # a model from an earlier quickstart run is kept (DDPM_RETRAIN=1 trains a new one)
 if [ -f "$run/model.json" ] && [ "${DDPM_RETRAIN:-0}" != 1 ] && [ "$preset" != skip ]; then
@@ -59,7 +59,7 @@ case "$preset" in
   cuda)
     say "4/5 training on CUDA: base 32, 20000 steps of 128 images"
     if ! "$ddpm" train "${common[@]}" --out "$run" --device cuda --base-channels 32 \
-        --batch 128 --steps 20000 --sample-every 5000; then
+        --groups 8 --batch 128 --steps 20000 --sample-every 5000; then
       echo "quickstart: CUDA training failed (a CPU-only LibTorch? set Torch_DIR to a CUDA" \
            "one and rebuild); training on CPU instead" >&2
       rm -rf "$run"

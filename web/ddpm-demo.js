@@ -1,4 +1,4 @@
-// <ddpm-demo model="models/mnist-cpu.json">: the DDPM demo as a custom element. Generates
+// <ddpm-demo model="models/mnist-base12.json">: the DDPM demo as a custom element. Generates
 // digits in Web Workers (wasm), animates x_t, plots the schedule, shows the forward process.
 import { WorkerPool, workerCountFor } from './js/pool.js';
 import { GridPainter } from './js/grid.js';

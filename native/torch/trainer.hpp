@@ -24,9 +24,10 @@ struct TrainOptions {
   bool bf16 = true;             // bf16 autocast on CUDA (when LibTorch has it)
   int threads = 0;              // CPU threads for LibTorch (0 = its default)
 
-  int64_t steps = 10000;        // total optimizer steps (the run ends at this step)
+  // the recipe of the page's default model (web/models/mnist-base12.md)
+  int64_t steps = 6000;         // total optimizer steps (the run ends at this step)
   int batch = 64;
-  double lr = 5e-4;             // peak learning rate
+  double lr = 1e-3;             // peak learning rate
   int64_t warmup = 200;         // linear warm-up steps, then cosine decay to lr / 10
   double weight_decay = 0.01;
   double grad_clip = 1.0;       // max global L2 norm of the gradients (0 = off)

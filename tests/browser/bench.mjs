@@ -8,7 +8,7 @@ import { loadModule, openSession } from '../node/wasm-module.mjs';
 import { generate, launch, openPage, serveSite, sourceDir, waitForModel } from './browser.mjs';
 
 const modelFile = process.argv[2] || process.env.DDPM_TEST_MODEL ||
-  join(sourceDir, 'web', 'models', 'mnist-cpu.json');
+  join(sourceDir, 'web', 'models', 'mnist-base12.json');
 const modelText = readFileSync(modelFile, 'utf8');
 const STEPS = 6;
 const REPEATS = Number(process.env.DDPM_BENCH_REPEATS || 3);

@@ -62,7 +62,7 @@ const cases = [
     expect: literal('the server sent an HTML page, not a weights file (often an error page: ' +
                     "check the file's address in the model list)") },
   { name: 'PNG image', body: readFileSync(join(sourceDir, 'web', 'models',
-                                               'mnist-cpu-samples.png')),
+                                               'mnist-base12-samples.png')),
     expect: /the file holds binary data, not a JSON weights file/ },
   { name: 'not UTF-8', body: Buffer.concat([Buffer.from('{"format": "'),
                                             Buffer.from([0xff, 0xfe, 0x00]), Buffer.from('"}')]),

@@ -40,5 +40,5 @@ export function openSession(Module, text) {
 
 // The trained model the page ships (DDPM_TEST_MODEL overrides it).
 export function modelPath() {
-  return process.env.DDPM_TEST_MODEL || join(sourceDir, 'web', 'models', 'mnist-cpu.json');
+  return process.env.DDPM_TEST_MODEL || join(sourceDir, 'web', 'models', 'mnist-base12.json');
 }

@@ -125,9 +125,9 @@ TEST_CASE("ddpm sample: eigen and torch engines agree on a full guided run", "[c
 }
 
 TEST_CASE("ddpm sample: eigen and torch agree on the trained MNIST model", "[cli][sample]") {
-  const std::string model = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-cpu.json";
+  const std::string model = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-base12.json";
   if (!fs::exists(model)) {
-    WARN("no web/models/mnist-cpu.json: the trained-model comparison is skipped");
+    WARN("no web/models/mnist-base12.json: the trained-model comparison is skipped");
     return;
   }
   const fs::path dir = work_dir();

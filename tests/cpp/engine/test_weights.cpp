@@ -69,12 +69,13 @@ std::string parse_error(const json& doc) {
 
 }  // namespace
 
-TEST_CASE("parameter count and MFLOP of the default model match an independent count",
+TEST_CASE("parameter count and MFLOP of a base-32 model match an independent count",
           "[model_config]") {
   // Reference: a python3 re-implementation of docs/model.md's walk, counting weights, biases,
   // norms and the (K+1) x temb class table, and 2 FLOP per multiply-add in convs, linears and
-  // the two attention products (4 C (HW)^2).
+  // the two attention products (4 C (HW)^2). Base 32, 1,2,2, attention 7, 10 classes.
   ModelConfig c;
+  c.base_channels = 32, c.groups = 8;
   REQUIRE_NOTHROW(ddpm::validate(c));
   CHECK(ddpm::parameter_count(c) == 1114209);
   CHECK(ddpm::mflop_per_image(c) == Approx(380.079104).epsilon(1e-12));
@@ -91,9 +92,18 @@ TEST_CASE("parameter count and MFLOP of the default model match an independent c
   CHECK(ddpm::parameter_count(small_config()) == 45065);
 }
 
+TEST_CASE("the default configuration is that of the page's default model", "[model_config]") {
+  const std::string path = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-base12.json";
+  const ddpm::Weights w = ddpm::load_weights(path);
+  const ModelConfig d;
+  CHECK(ddpm::to_json(d) == ddpm::to_json(w.model));
+}
+
 TEST_CASE("parameter_specs lists every parameter once, in the documented order",
           "[model_config]") {
-  const auto specs = ddpm::parameter_specs(ModelConfig{});
+  ModelConfig c;  // base 32, the shapes of docs/model.md's examples
+  c.base_channels = 32, c.groups = 8;
+  const auto specs = ddpm::parameter_specs(c);
   REQUIRE(specs.size() > 10);
   CHECK(specs[0].name == "time_embed.linear1.weight");
   CHECK(specs[0].shape == std::vector<int64_t>{128, 32});
@@ -139,7 +149,7 @@ TEST_CASE("validate refuses configurations outside the limits, naming the field"
   CHECK_THAT(message(c), Catch::Contains("model.image_size[0]"));
   c = {}, c.base_channels = 4096;
   CHECK_THAT(message(c), Catch::Contains("model.base_channels"));
-  c = {}, c.channel_mult = {1, 2, 128};
+  c = {}, c.channel_mult = {1, 2, 256};  // 12 x 256 channels > 2048
   CHECK_THAT(message(c), Catch::Contains("model.channel_mult[2]"));
   c = {}, c.height = c.width = 512;
   CHECK_THAT(message(c), Catch::Contains("model.image_size"));

@@ -160,9 +160,9 @@ TEST_CASE("the engine as an EpsModel splits batches larger than max_batch", "[pa
 
 TEST_CASE("the Eigen engine matches the LibTorch UNet on the trained MNIST model",
           "[parity][trained]") {
-  const std::string path = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-cpu.json";
+  const std::string path = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-base12.json";
   if (!std::ifstream(path).good()) {
-    WARN("no trained model at web/models/mnist-cpu.json; the trained-model parity is skipped");
+    WARN("no trained model at web/models/mnist-base12.json; the trained-model parity is skipped");
     return;
   }
   ddpm::Weights weights = ddpm::load_weights(path);

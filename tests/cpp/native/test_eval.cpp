@@ -54,12 +54,12 @@ TEST_CASE("the Fréchet distance of two 2-D Gaussians equals the closed form", "
 
   // diagonal covariances: d^2 = |dmu|^2 + sum (sqrt(a_i) - sqrt(b_i))^2, here
   // 0.25 + (2 - 1)^2 + (3 - 0.5)^2 = 7.5 (by hand)
-  Eigen::MatrixXd d1 = Eigen::Vector2d(4, 9).asDiagonal(), d2 = Eigen::Vector2d(1, 0.25)
-                                                                   .asDiagonal();
+  Eigen::MatrixXd d1 = Eigen::Vector2d(4, 9).asDiagonal(),
+                  d2 = Eigen::Vector2d(1, 0.25).asDiagonal();
   CHECK(native::frechet_distance(gaussian(Eigen::Vector2d(0.5, 0), d1),
                                  gaussian(Eigen::Vector2d(0, 0), d2)) == Approx(7.5));
-  CHECK_THROWS_WITH(native::frechet_distance(a, gaussian(Eigen::Vector3d(0, 0, 0),
-                                                         Eigen::MatrixXd::Identity(3, 3))),
+  CHECK_THROWS_WITH(native::frechet_distance(
+                        a, gaussian(Eigen::Vector3d(0, 0, 0), Eigen::MatrixXd::Identity(3, 3))),
                     Catch::Contains("dimensions differ"));
 }
 
@@ -171,30 +171,36 @@ TEST_CASE("ddpm eval names the bad flag and exits 2", "[eval][cli]") {
   }
 }
 
-TEST_CASE("the shipped model web/models/mnist-cpu.json loads, validates and runs",
-          "[eval][shipped]") {
-  const std::string path = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-cpu.json";
-  REQUIRE(std::filesystem::exists(path));
-  CHECK(std::filesystem::file_size(path) <= 4u * 1024 * 1024);  // issue 6: <= 4 MB
-  CHECK(read_file(path).find("\"dtype\":\"f16\"") != std::string::npos);
-  ddpm::Weights w = ddpm::load_weights(path);  // full validation of docs/weights-format.md
-  CHECK(w.model.num_classes == 10);
-  CHECK(w.model.height == 28);
-  CHECK(w.model.width == 28);
-  CHECK(w.model.in_channels == 1);
-  CHECK(w.tensors.size() == ddpm::parameter_specs(w.model).size());
+TEST_CASE("every model web/models/index.json lists loads, validates and runs", "[eval][shipped]") {
+  const std::string dir = std::string(DDPM_SOURCE_DIR) + "/web/models/";
+  const auto index = nlohmann::json::parse(read_file(dir + "index.json"));
+  REQUIRE(index["models"].size() >= 1);
+  CHECK(index["models"][0]["file"] == "mnist-base12.json");  // the page's default first
+  for (const auto& entry : index["models"]) {
+    const std::string path = dir + entry["file"].get<std::string>();
+    INFO(path);
+    REQUIRE(std::filesystem::exists(path));
+    CHECK(std::filesystem::file_size(path) <= 4u * 1024 * 1024);  // issue 6: <= 4 MB
+    CHECK(read_file(path).find("\"dtype\":\"f16\"") != std::string::npos);
+    ddpm::Weights w = ddpm::load_weights(path);  // full validation of docs/weights-format.md
+    CHECK(w.model.num_classes == 10);
+    CHECK(w.model.height == 28);
+    CHECK(w.model.width == 28);
+    CHECK(w.model.in_channels == 1);
+    CHECK(w.tensors.size() == ddpm::parameter_specs(w.model).size());
 
-  // one guided forward pass of the engine gives finite noise predictions of unit-ish scale
-  ddpm::UNetEngine engine(std::move(w), ddpm::EngineOptions{2, 1});
-  std::vector<float> x(2 * 784), eps(2 * 784);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i)));
-  const int labels[2] = {3, 10};
-  engine.forward(x.data(), 2, 500, labels, eps.data());
-  double sq = 0;
-  for (float e : eps) {
-    REQUIRE(std::isfinite(e));
-    sq += double(e) * e;
+    // one guided forward pass of the engine gives finite noise predictions of unit-ish scale
+    ddpm::UNetEngine engine(std::move(w), ddpm::EngineOptions{2, 1});
+    std::vector<float> x(2 * 784), eps(2 * 784);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i)));
+    const int labels[2] = {3, 10};
+    engine.forward(x.data(), 2, 500, labels, eps.data());
+    double sq = 0;
+    for (float e : eps) {
+      REQUIRE(std::isfinite(e));
+      sq += double(e) * e;
+    }
+    CHECK(std::sqrt(sq / double(eps.size())) > 0.1);
+    CHECK(std::sqrt(sq / double(eps.size())) < 10.0);
   }
-  CHECK(std::sqrt(sq / double(eps.size())) > 0.1);
-  CHECK(std::sqrt(sq / double(eps.size())) < 10.0);
 }
