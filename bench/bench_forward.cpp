@@ -1,9 +1,10 @@
-// Milliseconds per UNet forward pass of the default model (docs/model.md): the Eigen engine
-// and the LibTorch UNet on the CPU, batch 1, 16 and 64, one and two threads, with the
-// model's MFLOP per forward and the achieved GFLOP/s as counters.
+// Milliseconds per UNet forward pass of the default model (docs/model.md) or of the weights
+// file DDPM_BENCH_MODEL: the Eigen engine and the LibTorch UNet on the CPU, batch 1, 4, 16
+// and 64, one and two threads, with the model's MFLOP per forward and GFLOP/s as counters.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -22,9 +23,11 @@
 
 namespace {
 
-// The default model with seeded random weights (N(0, 1/fan_in), norm scales near 1).
+// The weights file DDPM_BENCH_MODEL when set (e.g. web/models/mnist-base16.json), else the
+// default model with seeded random weights (N(0, 1/fan_in), norm scales near 1).
 const ddpm::Weights& bench_weights() {
   static const ddpm::Weights weights = [] {
+    if (const char* path = std::getenv("DDPM_BENCH_MODEL")) return ddpm::load_weights(path);
     ddpm::Weights w;
     ddpm::NormalRng rng(1, 0);
     for (const auto& spec : ddpm::parameter_specs(w.model)) {
@@ -106,4 +109,16 @@ BENCHMARK(BM_TorchForward)->Apply(arguments);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const char* model = std::getenv("DDPM_BENCH_MODEL");
+  const auto& cfg = bench_weights().model;
+  benchmark::AddCustomContext("model", model ? model : "default configuration, random weights");
+  benchmark::AddCustomContext("model_base_channels", std::to_string(cfg.base_channels));
+  benchmark::AddCustomContext("model_mflop_per_image",
+                              std::to_string(ddpm::mflop_per_image(cfg)));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

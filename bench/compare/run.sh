@@ -14,7 +14,7 @@ cd "$root"
 out=${DDPM_BENCH_OUT:-build/bench-compare}
 cli=${DDPM_CLI:-build/native/native/ddpm}
 engine_bench=${DDPM_ENGINE_BENCH:-build/native/bench/bench_forward}
-trained=${DDPM_BENCH_MODEL:-web/models/mnist-cpu.json}
+trained=${DDPM_BENCH_MODEL:-web/models/mnist-base12.json}
 rounds=${DDPM_BENCH_ROUNDS:-9}
 train_runs=${DDPM_BENCH_TRAIN_RUNS:-5}
 train_steps=${DDPM_BENCH_TRAIN_STEPS:-20}
@@ -45,18 +45,19 @@ mkdir -p "$out"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load)
 
-# models: the trained one the page ships, and the configuration default with random weights
+# models: the trained one the page ships, and a base-32 model with random weights
+# (bench/compare/torch_unet.py's DEFAULT_MODEL, about 7x the default model's cost)
 mkdir -p "$out/models"
 cp "$trained" "$out/models/trained.json"
-(cd "$here" && "$python" random_weights.py --out "$root/$out/models/default.json")
-for tag in trained default; do
+(cd "$here" && "$python" random_weights.py --out "$root/$out/models/base32-random.json")
+for tag in trained base32-random; do
   (cd "$here" && "$python" export_onnx.py "$root/$out/models/$tag.json" \
                                           --out "$root/$out/models/$tag.onnx")
 done
 
 # in-browser engines, ms per forward, one thread: node, then Chromium
 part forward && rm -f "$out"/node-*.json "$out"/chromium-*.json
-part forward && for tag in trained default; do
+part forward && for tag in trained base32-random; do
   m=$out/models/$tag
   node --no-experimental-fetch $here/node-bench.mjs --model "$m.json" --onnx "$m.onnx" \
        --rounds "$rounds" --out "$out/node-$tag.json"
@@ -69,6 +70,8 @@ if ! part native; then
   :
 elif [ -x "$engine_bench" ]; then
   rm -f "$out/engine.json"
+  # the same random-weight base-32 model as the forward tables above
+  DDPM_BENCH_MODEL=$out/models/base32-random.json \
   "$engine_bench" --benchmark_repetitions=5 --benchmark_format=console \
                   --benchmark_out="$out/engine.json" --benchmark_out_format=json
 else
@@ -78,7 +81,12 @@ fi
 # training images/s: ddpm train vs the same loop in PyTorch's Python API, runs interleaved
 model=$("$python" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["model"]))' \
         "$out/models/trained.json")
-base=$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["base_channels"])' "$model")
+# the trained model's architecture as ddpm train flags
+read -r base groups mult attention < <("$python" -c '
+import json, sys
+m = json.loads(sys.argv[1])
+print(m["base_channels"], m["groups"], ",".join(map(str, m["channel_mult"])),
+      ",".join(map(str, m["attention_resolutions"])) or "none")' "$model")
 what="batch 64, the trained model's configuration (base $base)"
 part train && for threads in $train_threads; do
   sed -i "/\"threads\":$threads,/d" "$out/train.jsonl" 2>/dev/null || true
@@ -86,7 +94,8 @@ part train && for threads in $train_threads; do
     dir=$out/train/ddpm-$threads-$run
     rm -rf "$dir"
     "$cli" train --data data/mnist --out "$dir" --device cpu --threads "$threads" \
-      --base-channels "$base" --steps "$train_steps" --batch 64 --lr 1e-3 \
+      --base-channels "$base" --groups "$groups" --channel-mult "$mult" \
+      --attention "$attention" --steps "$train_steps" --batch 64 --lr 1e-3 \
       --log-every "$train_steps" \
       --checkpoint-every 0 --sample-every 0 --quiet
     ips=$(grep -o '[0-9.]* img/s' "$dir/train.log" | tail -1 | cut -d' ' -f1)

@@ -68,7 +68,8 @@ if (existsSync(join(dir, 'engine.json'))) {
   }
   const gflops = (name, s) => (s ? (mflop.get(name) / s.median).toFixed(1) : '–');
   const cpuMs = (name) => (cpu.has(name) ? summarize(cpu.get(name)) : null);
-  out.push('### Native forward, default model, Eigen engine vs LibTorch CPU, ms (lower is better)',
+  out.push('### Native forward, base-32 model (random weights), Eigen engine vs LibTorch CPU, ms ' +
+           '(lower is better)',
            '', 'Wall ms, GFLOP/s at the wall median, and the process CPU ms per forward (all ' +
            'threads), which a loaded machine inflates less.', '',
            '| batch | threads | Eigen ms | GFLOP/s | LibTorch ms | GFLOP/s | Eigen/LibTorch | ' +

@@ -180,7 +180,7 @@ def load_weights(path):
 
 DEFAULT_MODEL = {"type": "unet", "in_channels": 1, "image_size": [28, 28], "base_channels": 32,
                  "channel_mult": [1, 2, 2], "num_res_blocks": 1, "attention_resolutions": [7],
-                 "groups": 8, "dropout": 0.1, "num_classes": 10}  # docs/model.md defaults
+                 "groups": 8, "dropout": 0.1, "num_classes": 10}  # base 32: ~7x the default model
 
 
 def save_weights(net, path, training):
