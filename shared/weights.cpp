@@ -2,9 +2,7 @@
 // shape, base64, finiteness, size limits before any allocation), serializing, atomic saving.
 #include "weights.hpp"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -12,6 +10,8 @@
 #include <unordered_map>
 
 #include <Eigen/Core>
+
+#include "atomic_file.hpp"
 
 namespace ddpm {
 
@@ -445,21 +445,7 @@ std::string serialize_weights(const Weights& w, DType dtype) {
 }
 
 void save_weights(const Weights& weights, const std::string& path, DType dtype) {
-  const std::string text = serialize_weights(weights, dtype);
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp + " (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + why);
-  }
+  write_file_atomic(path, serialize_weights(weights, dtype));
 }
 
 }  // namespace ddpm

@@ -9,11 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/atomic_file.hpp"
+#include "atomic_file.hpp"
 #include "cli/commands.hpp"
-#include "cli/png_grid.hpp"
+#include "cli/output_checks.hpp"
 #include "cli/sample_torch.hpp"
 #include "engine/unet_engine.hpp"
+#include "image/png_grid.hpp"
 #include "labels.hpp"
 #include "sampler.hpp"
 #include "schedule.hpp"

@@ -20,11 +20,11 @@
 #include <malloc.h>
 #endif
 
+#include "image/png_grid.hpp"
 #include "sampler.hpp"
 #include "torch/checkpoint.hpp"
 #include "torch/eps_model.hpp"
 #include "torch/idx.hpp"
-#include "torch/image_grid.hpp"
 #include "torch/unet.hpp"
 #include "torch/unet_weights.hpp"
 
@@ -162,13 +162,13 @@ void write_samples(const std::string& path, const UNet& ema, const Schedule& sch
   so.null_label = c.num_classes > 0 ? c.num_classes : -1;
   auto images = sample(schedule, so, make_eps_model(ema, device), n, c.image_dim(), labels);
 
-  GridOptions g;
-  g.rows = rows;
+  GridLayout g;
+  g.n = n;
   g.columns = o.grid_columns;
   g.channels = c.in_channels;
   g.height = c.height;
   g.width = c.width;
-  write_image_grid(path, images, g);
+  write_png_grid(path, images.data(), g);
 }
 
 // Linear warm-up, then cosine decay from lr to lr / 10 at the last step.

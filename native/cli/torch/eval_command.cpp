@@ -11,8 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/atomic_file.hpp"
+#include "atomic_file.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_checks.hpp"
 #include "engine/unet_engine.hpp"
 #include "model_config.hpp"
 #include "torch/evaluation.hpp"

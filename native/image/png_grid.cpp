@@ -1,6 +1,6 @@
 // PNG grids through stb_image_write (compiled here with static linkage, so that other users of
 // stb in the program do not clash), encoded to memory and then written atomically.
-#include "cli/png_grid.hpp"
+#include "image/png_grid.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,9 +12,9 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb_image_write.h>
 
-#include "cli/atomic_file.hpp"
+#include "atomic_file.hpp"
 
-namespace ddpm::cli {
+namespace ddpm {
 
 std::string encode_png_grid(const float* images, const GridLayout& g) {
   if (g.n < 1 || g.columns < 1 || (g.channels != 1 && g.channels != 3))
@@ -52,4 +52,4 @@ void write_png_grid(const std::string& path, const float* images, const GridLayo
   write_file_atomic(path, encode_png_grid(images, layout));
 }
 
-}  // namespace ddpm::cli
+}  // namespace ddpm

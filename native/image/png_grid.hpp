@@ -1,9 +1,10 @@
-// A batch of images in [-1, 1] as one PNG grid (stb_image_write), written atomically.
+// A batch of images in [-1, 1] as one PNG grid (stb_image_write), written atomically: the
+// sample grids of `ddpm sample` and `ddpm train`.
 #pragma once
 
 #include <string>
 
-namespace ddpm::cli {
+namespace ddpm {
 
 struct GridLayout {
   int n = 1;                                  // images
@@ -12,10 +13,11 @@ struct GridLayout {
   int padding = 2;                            // black pixels around every tile
 };
 
-// The PNG file's bytes for n images (N, C, H, W floats, clamped to [-1, 1]).
+// The PNG file's bytes for n images (N, C, H, W floats, clamped to [-1, 1], NaN as 0). Throws
+// std::invalid_argument for a bad layout.
 std::string encode_png_grid(const float* images, const GridLayout& layout);
 
 // encode_png_grid, then write_file_atomic.
 void write_png_grid(const std::string& path, const float* images, const GridLayout& layout);
 
-}  // namespace ddpm::cli
+}  // namespace ddpm
