@@ -42,7 +42,7 @@ if [ -z "$preset" ]; then
 fi
 run=data/quickstart/run
 # the default architecture (docs/model.md: base 12, the page's default model) and recipe
-common=(--data data/mnist --export-dtype f16 --seed 0 --quiet)
+common=(--data data/mnist --export-dtype f16 --seed 0)
 train_cpu() {
   say "4/5 training on CPU ($threads threads): base 12, 2000 steps of 64 (about 10 min)"
   "$ddpm" train "${common[@]}" --out "$run" --device cpu --threads "$threads" \
