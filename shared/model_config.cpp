@@ -191,11 +191,17 @@ void validate(const ModelConfig& c) {
   // blocks, attention, classes, dropout
   if (c.num_res_blocks < 1 || c.num_res_blocks > kMaxResBlocks)
     fail("num_res_blocks", "1.." + std::to_string(kMaxResBlocks), c.num_res_blocks);
+  // each entry names a level by its feature-map height (H, H/2, ...); another value would
+  // silently add no attention
+  std::string heights;
+  for (int i = 0; i < levels; ++i) heights += (i ? ", " : "") + std::to_string(c.height >> i);
   for (size_t i = 0; i < c.attention_resolutions.size(); ++i) {
     const int r = c.attention_resolutions[i];
-    if (r < 1 || r > kMaxImageSide)
+    bool found = false;
+    for (int l = 0; l < levels; ++l) found = found || r == (c.height >> l);
+    if (!found)
       fail("attention_resolutions[" + std::to_string(i) + "]",
-           "a feature-map height in 1.." + std::to_string(kMaxImageSide), r);
+           "a feature-map height of this model (" + heights + ")", r);
   }
   if (c.num_classes < 0 || c.num_classes > kMaxClasses)
     fail("num_classes", "0.." + std::to_string(kMaxClasses), c.num_classes);

@@ -153,6 +153,9 @@ TEST_CASE("validate refuses configurations outside the limits, naming the field"
   CHECK_THAT(message(c), Catch::Contains("model.channel_mult[2]"));
   c = {}, c.height = c.width = 512;
   CHECK_THAT(message(c), Catch::Contains("model.image_size"));
+  c = {}, c.attention_resolutions = {5};  // heights are 28, 14, 7: 5 would add no attention
+  CHECK_THAT(message(c),
+             Catch::Contains("model.attention_resolutions[0]") && Catch::Contains("28, 14, 7"));
   c = {}, c.num_classes = 1001;
   CHECK_THAT(message(c), Catch::Contains("model.num_classes"));
   c = {}, c.channel_mult = std::vector<int>(17, 1), c.height = c.width = 256;
