@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
@@ -397,6 +398,10 @@ Weights parse_weights(const std::string& json_text) {
 }
 
 Weights load_weights(const std::string& path) {
+  // a regular file only: a folder "opens" with a huge size, a FIFO would block the read
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw std::runtime_error("weights file " + path + ": not a regular file (a folder?)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error("weights file " + path + ": cannot open for reading");
   const std::streamoff size = in.tellg();

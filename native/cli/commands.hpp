@@ -17,6 +17,10 @@ struct Register {
   explicit Register(AddCommand add) { command_registry().push_back(std::move(add)); }
 };
 
+// A CLI11 check for 64-bit seeds: decimal digits only, at most 2^64 - 1 (CLI11 alone wraps
+// "-1" around and clamps larger numbers).
+CLI::Validator seed_check();
+
 // Exit codes: 0 ok, 1 runtime failure (I/O, numerics), 2 bad usage or input, 130 interrupted.
 void set_exit_code(int code);
 int exit_code();

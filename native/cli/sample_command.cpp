@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -62,8 +63,17 @@ void check_args(const SampleArgs& a) {
   if (a.engine == "torch")
     throw std::invalid_argument("--engine torch: this ddpm was built without LibTorch");
 #endif
+  if (!(a.guidance >= 0 && a.guidance <= 100))
+    throw std::invalid_argument("--guidance " + std::to_string(a.guidance) + ": expected 0..100");
+  if (a.eta != 0 && a.sampler != "ddim")
+    throw std::invalid_argument("--eta applies to --sampler ddim only (got --sampler " +
+                                a.sampler + ")");
   require_parent_folder("--out", a.out);
   if (!a.raw.empty()) require_parent_folder("--raw", a.raw);
+  namespace fs = std::filesystem;
+  if (!a.raw.empty() &&
+      fs::absolute(a.raw).lexically_normal() == fs::absolute(a.out).lexically_normal())
+    throw std::invalid_argument("--raw " + a.raw + ": the same file as --out");
   if (!a.frames.empty()) require_folder("--frames", a.frames);
 }
 
@@ -179,7 +189,7 @@ void add_sample_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "seed of the noise (and of --label random)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(seed_check());
   cmd->add_flag("--clip", a->clip, "clip each x0 prediction to [-1, 1]");
   cmd->add_option("--engine", a->engine, "eigen, or torch (the trainer's LibTorch UNet)")
       ->capture_default_str();

@@ -83,6 +83,9 @@ void check_args(const EvalArgs& a) {
   if (!a.model.empty() && !std::filesystem::is_regular_file(a.model))
     throw std::invalid_argument("--model " + a.model + ": no such file");
   if (!a.json.empty() && a.json != "-") require_parent_folder("--json", a.json);
+  std::error_code ec;
+  if (std::filesystem::exists(a.cache, ec) && !std::filesystem::is_directory(a.cache, ec))
+    throw std::invalid_argument("--cache " + a.cache + ": not a folder");
 }
 
 native::ImageSet load_split(const std::string& dir, const std::string& split) {
@@ -227,14 +230,14 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "seed of the noise and of the floor's draw")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(seed_check());
   cmd->add_option("--threads", a->threads, "threads (engine and LibTorch)")->capture_default_str();
   cmd->add_option("--batch", a->batch, "Eigen engine batch")->capture_default_str();
   cmd->add_option("--classifier-epochs", a->classifier_epochs, "classifier training epochs")
       ->capture_default_str();
   cmd->add_option("--classifier-seed", a->classifier_seed, "classifier training seed")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(seed_check());
   cmd->add_option("--json", a->json, "write the results as JSON to this file (- = stdout)");
   cmd->add_flag("--clip", a->clip, "clip each x0 prediction to [-1, 1] (as the page does)");
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");

@@ -91,8 +91,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--ema-decay", o->ema_decay, "EMA decay")->capture_default_str();
   cmd->add_option("--class-dropout", o->class_dropout, "Probability of the null label")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str()->check(seed_check());
 
   // outputs along the way
   cmd->add_option("--log-every", o->log_every, "Steps between progress lines")

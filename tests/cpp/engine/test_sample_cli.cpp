@@ -225,6 +225,10 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
       {"--model " + cond + " --n 4x", "--n"},
       {"--model " + cond + " --guidance nan --label 1", "--guidance"},
       {"--model " + cond + " --seed -1", "--seed"},
+      {"--model " + cond + " --seed 18446744073709551616", "--seed"},
+      {"--model " + cond + " --guidance 1e308 --label 1", "--guidance"},
+      {"--model " + cond + " --sampler dpm++2m --eta 0.5", "--eta applies to --sampler ddim"},
+      {"--model " + work_dir().string(), "not a regular file"},
       {"--model " + uncond + " --guidance 2", "--guidance"},
       {"--model " + uncond + " --label 1", "--label"},
       {"--model " + cond + " --guidance 2 --label none", "--guidance"},
@@ -242,6 +246,12 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
     CHECK_FALSE(fs::exists(out));
     CHECK_FALSE(fs::exists(out.string() + ".tmp"));
   }
+
+  // --raw onto --out
+  const Result same = run("--model " + cond + " --out " + out.string() + " --raw " + out.string());
+  CHECK(same.code == 2);
+  CHECK_THAT(same.err, Catch::Contains("the same file as --out"));
+  CHECK_FALSE(fs::exists(out));
 
   // outputs in a missing folder
   const Result r = run("--model " + cond + " --out " + (work_dir() / "no/dir/x.png").string());

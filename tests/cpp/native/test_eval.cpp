@@ -163,7 +163,8 @@ TEST_CASE("ddpm eval names the bad flag and exits 2", "[eval][cli]") {
            {"--classifier-seed -1" + data, "--classifier-seed"},
            {"--data '" + dir + "/missing'", "--data"},
            {"--model '" + dir + "/none.json'" + data, "--model"},
-           {"--json '" + dir + "/no/dir/x.json'" + data, "--json"}}) {
+           {"--json '" + dir + "/no/dir/x.json'" + data, "--json"},
+           {"--cache '" + dir + "/err'" + data, "--cache"}}) {
     INFO(args);
     const auto [status, err] = run(args);
     CHECK(status == 2);
