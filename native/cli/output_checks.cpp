@@ -1,6 +1,7 @@
 // Checks of output folders and files before long work starts.
 #include "cli/output_checks.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -17,6 +18,15 @@ void require_parent_folder(const std::string& flag, const std::string& path) {
                                 " does not exist");
   if (fs::is_directory(path, ec))
     throw std::invalid_argument(flag + " " + path + ": is a folder, expected a file path");
+}
+
+void require_writable_parent(const std::string& flag, const std::string& path) {
+  require_parent_folder(flag, path);
+  const std::string probe = path + ".write-test.tmp";
+  std::FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) throw std::invalid_argument(flag + " " + path + ": its folder is not writable");
+  std::fclose(f);
+  std::remove(probe.c_str());
 }
 
 void require_folder(const std::string& flag, const std::string& dir) {

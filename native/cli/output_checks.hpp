@@ -10,6 +10,9 @@ namespace ddpm::cli {
 // folder that would hold `path` exists.
 void require_parent_folder(const std::string& flag, const std::string& path);
 
+// require_parent_folder, and a file can be created in that folder (a probe file, removed).
+void require_writable_parent(const std::string& flag, const std::string& path);
+
 // Throws std::invalid_argument unless `dir` is an existing folder.
 void require_folder(const std::string& flag, const std::string& dir);
 

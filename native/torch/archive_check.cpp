@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <vector>
@@ -77,7 +78,11 @@ std::string Archive::read(uint64_t offset, uint64_t n) {
 }
 
 void Archive::check() {
-  // size: within the limit, and room for the end record
+  // a regular file (a folder "opens" with a huge size, a FIFO would block), within the size
+  // limit, with room for the end record
+  std::error_code ec;
+  if (std::filesystem::exists(path_, ec) && !std::filesystem::is_regular_file(path_, ec))
+    fail("not a", "not a regular file (a folder?)");
   in_.open(path_, std::ios::binary | std::ios::ate);
   const std::streamoff end = in_ ? std::streamoff(in_.tellg()) : -1;
   if (end < 0) fail("unreadable", "cannot read the file");

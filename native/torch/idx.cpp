@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -33,7 +34,10 @@ bool read_exact(gzFile f, uint8_t* out, int64_t n) {
   return true;
 }
 
+// A readable regular file (not a folder, nor a FIFO, whose open would block).
 bool file_exists(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     std::fclose(f);
     return true;
@@ -44,9 +48,9 @@ bool file_exists(const std::string& path) {
 }  // namespace
 
 IdxArray read_idx(const std::string& path, const IdxLimits& limits) {
-  if (!file_exists(path)) fail(path, "cannot open (missing or unreadable)");
+  if (!file_exists(path)) fail(path, "cannot open (missing, unreadable or not a file)");
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));
-  if (!file) fail(path, "cannot open (missing or unreadable)");
+  if (!file) fail(path, "cannot open (missing, unreadable or not a file)");
 
   // magic: 0x00 0x00, type 0x08 (unsigned byte), number of dimensions
   uint8_t magic[4];

@@ -121,13 +121,15 @@ void check_options(const TrainOptions& o) {
   need(o.sample_every >= 0, "--sample-every must be >= 0");
   need(o.sample_steps >= 1, "--sample-steps must be at least 1");
   need(o.grid_columns >= 1 && o.grid_columns <= 64, "--grid-columns must be in 1..64");
-  need(o.threads >= 0, "--threads must be >= 0");
+  need(o.threads >= 0 && o.threads <= 256, "--threads must be in 0..256 (0 = LibTorch's default)");
   need(o.max_images >= 0, "--max-images must be >= 0");
   need(!o.out_dir.empty(), "--out is required");
   need(!o.data_dir.empty(), "--data is required");
 }
 
-// The output folder must exist (created if needed) and be writable; train.log opens for append.
+// The output folder: created if needed (with its parents, as mkdir -p) and writable;
+// train.log opens for append. Called once the options and the data have been checked, so that
+// a refused run leaves no folder behind.
 std::ofstream open_log(const std::string& out_dir) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
@@ -223,8 +225,6 @@ TrainResult train(const TrainOptions& options) {
     throw std::invalid_argument("--out " + o.out_dir + " already holds checkpoint.ckpt; pass " +
                                 "--resume " + o.out_dir + "/checkpoint.ckpt or another --out");
   }
-  std::ofstream log = open_log(o.out_dir);
-
   // data: IDX images [N, 1, H, W] in [-1, 1] and labels, kept on the device
   IdxFiles files = find_idx_files(o.data_dir, "train");
   ImageSet set = load_image_set(files.images, files.labels);
@@ -254,6 +254,7 @@ TrainResult train(const TrainOptions& options) {
   if (o.batch > set.count)
     throw std::invalid_argument("--batch " + std::to_string(o.batch) + " exceeds the " +
                                 std::to_string(set.count) + " training images");
+  std::ofstream log = open_log(o.out_dir);
   const int64_t n_images = set.count;
   auto images = torch::from_blob(set.pixels.data(), {n_images, 1, set.height, set.width},
                                  torch::kFloat32)

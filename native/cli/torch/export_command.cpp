@@ -1,31 +1,16 @@
 // `ddpm export CHECKPOINT --out model.json [--dtype f16]`: the EMA weights of a training
 // checkpoint as a weights file (docs/weights-format.md), written atomically.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "cli/commands.hpp"
+#include "cli/output_checks.hpp"
 #include "torch/checkpoint.hpp"
 #include "torch/unet_weights.hpp"
 #include "weights.hpp"
 
 namespace ddpm::cli {
 namespace {
-
-// The folder of `path` must exist and take a new file (checked before anything is written).
-void check_writable_folder(const std::string& flag, const std::string& path) {
-  auto dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  if (!std::filesystem::is_directory(dir))
-    throw std::invalid_argument(flag + " " + path + ": folder " + dir.string() + " missing");
-  const std::string probe = (dir / ".ddpm-write-test.tmp").string();
-  {
-    std::ofstream f(probe);
-    if (!f) throw std::invalid_argument(flag + " " + path + ": folder is not writable");
-  }
-  std::remove(probe.c_str());
-}
 
 void add_export_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Write a checkpoint's EMA weights as a JSON file");
@@ -40,7 +25,7 @@ void add_export_command(CLI::App& app) {
     run_command("export", [&]() {
       if (*dtype != "f32" && *dtype != "f16")
         throw std::invalid_argument("--dtype must be f32 or f16, got '" + *dtype + "'");
-      check_writable_folder("--out", *out);
+      require_writable_parent("--out", *out);
       native::CheckpointReader reader(*checkpoint, torch::kCPU);
       native::UNet ema(reader.state().model);
       reader.load_ema(ema);

@@ -1,6 +1,7 @@
 // `ddpm info model.json`: validates a weights file and prints its summary (parameters, MFLOP,
 // schedule, classes, training metadata).
 #include <cstdio>
+#include <stdexcept>
 
 #include "cli/commands.hpp"
 #include "model_config.hpp"
@@ -22,7 +23,12 @@ void add_info_command(CLI::App& app) {
 
   cmd->callback([=]() {
     run_command("info", [&]() {
-      const Weights w = load_weights(*path);
+      Weights w;
+      try {
+        w = load_weights(*path);
+      } catch (const std::runtime_error& e) {  // a bad file is bad input: exit 2
+        throw std::invalid_argument(e.what());
+      }
       const ModelConfig& m = w.model;
       const ScheduleConfig& s = w.schedule;
       std::printf("file        %s (valid ddpm-weights v1)\n", path->c_str());

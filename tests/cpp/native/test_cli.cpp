@@ -65,6 +65,19 @@ TEST_CASE("train refuses missing, truncated, wrong-magic and mismatched data", "
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains("not an IDX file"));
   }
+  SECTION("thread counts beyond the limit (100000 would start that many threads)") {
+    auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o' --steps 2 --batch 2" +
+                          " --base-channels 8 --groups 4 --quiet --threads 100000",
+                      dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("--threads must be in 0..256"));
+  }
+  SECTION("attention at a height the model does not have") {
+    auto r = ddpm_cli(
+        "train --data '" + data + "' --out '" + dir + "/o'" + kSmall + " --attention 5", dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("attention_resolutions[0]"));
+  }
   SECTION("a negative seed (which an unsigned parse would wrap around)") {
     auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall + " --seed -1",
                       dir);
@@ -77,7 +90,8 @@ TEST_CASE("train refuses missing, truncated, wrong-magic and mismatched data", "
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains("has 3 labels"));
   }
-  CHECK_FALSE(std::filesystem::exists(dir + "/o/checkpoint.ckpt"));
+  // a refused run leaves nothing behind, not even its --out folder
+  CHECK_FALSE(std::filesystem::exists(dir + "/o"));
 }
 
 TEST_CASE("train refuses an unwritable output folder and cuda without CUDA", "[cli]") {
@@ -159,9 +173,20 @@ TEST_CASE("a finished run exports, and a second run does not overwrite its check
   CHECK_THAT(out, Catch::Contains("parameters") && Catch::Contains("MFLOP") &&
                       Catch::Contains("linear, T = 1000") && Catch::Contains("10 + null"));
 
-  // info on a broken file: non-zero, the file named
+  // info on a broken file, a missing one and a folder: bad input, exit 2, the file named
   write_bytes(dir + "/bad.json", {'{', '"', 'f'});
-  auto b = ddpm_cli("info '" + dir + "/bad.json'", dir);
-  CHECK(b.status != 0);
-  CHECK_THAT(b.err, Catch::Contains("bad.json"));
+  for (const std::string name : {"bad.json", "missing.json", "o"}) {
+    auto b = ddpm_cli("info '" + dir + "/" + name + "'", dir);
+    CHECK(b.status == 2);
+    CHECK_THAT(b.err, Catch::Contains(name));
+  }
+
+  // export onto a folder or an empty path: exit 2 before anything is written
+  auto onto_folder = ddpm_cli("export '" + dir + "/o/checkpoint.ckpt' --out '" + dir + "/o'", dir);
+  CHECK(onto_folder.status == 2);
+  CHECK_THAT(onto_folder.err, Catch::Contains("is a folder"));
+  auto empty = ddpm_cli("export '" + dir + "/o/checkpoint.ckpt' --out ''", dir);
+  CHECK(empty.status == 2);
+  CHECK_THAT(empty.err, Catch::Contains("--out"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/o.tmp"));
 }
