@@ -35,7 +35,9 @@ function parseNumber(text, name, { min, max, integer }) {
   const s = String(text ?? '').trim();
   const what = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
   if (s === '') return { error: `${name}: enter ${what}` };
-  const v = Number(s);
+  // plain decimal notation only (Number() would also take "0x10" or "1e2" for an integer)
+  const form = integer ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+  const v = form.test(s) ? Number(s) : NaN;
   if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
     return { error: `${name}: "${s}" is not ${what}` };
   }
