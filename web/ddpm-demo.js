@@ -156,8 +156,19 @@ class DdpmDemo extends HTMLElement {
 
   attributeChangedCallback(name, old, value) {
     if (name === 'model' && this.started && this.model && value) {
-      this.loadModel(this.resolve(value));
+      this.loadModel(this.selectModelOption(value));
     }
+  }
+
+  // The model select's option for a URL (added first when the list lacks it), selected.
+  selectModelOption(url) {
+    const select = this.el.form.elements.model;
+    const resolved = this.resolve(url);
+    if (![...select.options].some((o) => o.value === resolved)) {
+      select.add(new Option(url, resolved), 0);
+    }
+    select.value = resolved;
+    return resolved;
   }
 
   maxWorkers() {
@@ -181,17 +192,23 @@ class DdpmDemo extends HTMLElement {
     } catch (e) {
       this.showModelError(`Model list ${indexUrl}: ${e.message}`);
     }
+    const listed = select.options.length ? select.options[0].value : null;
     const wanted = this.getAttribute('model');
-    if (wanted) {
-      const url = this.resolve(wanted);
-      if (![...select.options].some((o) => o.value === url)) {
-        select.add(new Option(wanted, url), 0);
-      }
-      select.value = url;
-    }
+    if (wanted) this.selectModelOption(wanted);
     this.loadDigits();
-    if (select.value) await this.loadModel(select.value);
-    else this.setStatus('No model to load.');
+    if (!select.value) {
+      this.setStatus('No model to load.');
+      return;
+    }
+    await this.loadModel(select.value);
+    if (!this.model && listed && select.value !== listed) {
+      const why = this.el.modelError.textContent;
+      select.value = listed;
+      await this.loadModel(listed);
+      if (this.model) {
+        this.showModelError(`${why}. Loaded "${select.selectedOptions[0].text}" instead.`);
+      }
+    }
   }
 
   async loadDigits() {
@@ -253,17 +270,24 @@ class DdpmDemo extends HTMLElement {
     this.updateFields();
     this.drawPlots(null, null);
     this.drawForward();
+    this.el.progress.value = 0;
+    this.el.counter.textContent = 'step 0 / 0';
     this.setStatus('Ready. Press Generate.');
   }
 
   // Enables the fields the chosen sampler and class use; checks every field as typed.
   updateFields() {
     const f = this.el.form.elements;
-    f.steps.disabled = f.sampler.value === 'ddpm';
-    f.spacing.disabled = f.sampler.value === 'ddpm';
-    if (f.sampler.value === 'ddpm' && this.model) {
-      f.steps.value = this.model.info.schedule.timesteps;
+    const ddpm = f.sampler.value === 'ddpm';
+    f.steps.disabled = ddpm;
+    f.spacing.disabled = ddpm;
+    // DDPM walks all T steps; the field shows T meanwhile and gets the user's value back
+    if (ddpm && this.stepsBeforeDdpm === undefined) this.stepsBeforeDdpm = f.steps.value;
+    if (!ddpm && this.stepsBeforeDdpm !== undefined) {
+      f.steps.value = this.stepsBeforeDdpm;
+      this.stepsBeforeDdpm = undefined;
     }
+    if (ddpm && this.model) f.steps.value = this.model.info.schedule.timesteps;
     f.eta.disabled = f.sampler.value !== 'ddim';
     f.guidance.disabled = f.label.value === 'none';
     this.checkSettings();
@@ -307,7 +331,11 @@ class DdpmDemo extends HTMLElement {
     this.frames = [];
     this.painter.reset(config.batch, shape);
     this.painter.draw();
+    // the Generate button disables itself: hand its focus to Stop, so that Escape (and Tab)
+    // still act inside the demo
+    const fromRunButton = this.root.activeElement === this.el.run;
     this.setButtons(true);
+    if (fromRunButton) this.el.stop.focus({ preventScroll: true });
     this.setStatus(`Sampling ${config.batch} digits with ${plural(workers, 'worker')}…`);
     this.el.progress.value = 0;
     this.el.counter.textContent = `step 0 / ${run.total}`;
