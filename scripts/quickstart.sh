@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the demo in a browser: installs what is missing, builds
 # native and wasm, fetches the data, trains a model of your own (CUDA when present, else a
-# CPU preset of about 10 minutes on 2 cores), and serves the page with both models.
+# CPU preset of about 10 minutes on 2 cores), and serves the page with the shipped models and
+# the new one.
 #
 # Usage: bash scripts/quickstart.sh            (DDPM_PORT=8000, DDPM_JOBS=nproc, DDPM_THREADS)
 #        DDPM_PRESET=cpu|cuda|skip              (force a preset; skip = no training)
 #        DDPM_SKIP_BUILD=1 DDPM_BIN=path/ddpm   (reuse what is installed and built)
 # The local model goes to data/quickstart/ (git-ignored); the page is served from
-# build/quickstart-site/, a copy of web/ whose models/index.json lists both models.
+# build/quickstart-site/, a copy of web/ whose models/index.json also lists the local model.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -72,7 +73,7 @@ case "$preset" in
 esac
 
 # 5. the site: web/ as it is (DDPM_SKIP_BUILD: the wasm was built above), plus the local model
-say "5/5 site with both models"
+say "5/5 site with the shipped models and yours"
 site=build/quickstart-site
 DDPM_SKIP_BUILD=1 bash scripts/site.sh "$site"
 if [ -f "$run/model.json" ]; then
