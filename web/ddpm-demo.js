@@ -17,7 +17,7 @@ const SAMPLERS = [
 const template = `
 <div class="layout">
   <section class="generate" aria-labelledby="gen-title">
-    <h2 id="gen-title">Generate digits</h2>
+    <h2 id="gen-title">Generate images</h2>
     <form novalidate>
       <label>Model <select name="model"></select></label>
       <label>Class <select name="label"><option value="none">none</option></select></label>
@@ -45,7 +45,7 @@ const template = `
       <span class="counter" aria-live="off">step 0 / 0</span>
     </div>
     <p class="status" role="status" aria-live="polite">Loading…</p>
-    <canvas class="grid" role="img" aria-label="generated digits"></canvas>
+    <canvas class="grid" role="img" aria-label="generated images"></canvas>
     <p class="model-info"></p>
   </section>
   <div class="side">
@@ -187,7 +187,9 @@ class DdpmDemo extends HTMLElement {
     try {
       const index = await fetchJson(indexUrl);
       for (const m of index.models || []) {
-        select.add(new Option(m.name || m.file, new URL(m.file, indexUrl).href));
+        const option = new Option(m.name || m.file, new URL(m.file, indexUrl).href);
+        if (m.classes !== undefined) option.dataset.classes = JSON.stringify(m.classes);
+        select.add(option);
       }
     } catch (e) {
       this.showModelError(`Model list ${indexUrl}: ${e.message}`);
@@ -252,6 +254,21 @@ class DdpmDemo extends HTMLElement {
     }
   }
 
+  // The class names models/index.json gives the selected model ("classes": one string per
+  // class), or null: the classes are then shown as numbers. A list that does not fit the
+  // model is reported and ignored.
+  listedClassNames(count) {
+    const text = this.el.form.elements.model.selectedOptions[0]?.dataset.classes;
+    if (text === undefined || count === 0) return null;
+    const names = JSON.parse(text);
+    const fits = Array.isArray(names) && names.length === count &&
+      names.every((n) => typeof n === 'string' && n.trim() !== '' && n.length <= 40);
+    if (fits) return names.map((n) => n.trim());
+    this.showModelError(`Model list: "classes" of this model must be ${count} names (strings ` +
+                        'of at most 40 characters); showing class numbers');
+    return null;
+  }
+
   onModelLoaded(name) {
     const { model, schedule, training, parameters, mflop_per_image: mflop } = this.model.info;
     const label = this.el.form.elements.label;
@@ -260,7 +277,11 @@ class DdpmDemo extends HTMLElement {
     const keep = this.labelChosen ? label.value : String(DEFAULTS.label);
     const modes = model.num_classes > 0 ? LABEL_MODES : LABEL_MODES.filter(([v]) => v === 'none');
     label.replaceChildren(...modes.map(([value, text]) => new Option(text, value)));
-    for (let k = 0; k < model.num_classes; k++) label.add(new Option(String(k), String(k)));
+    this.classNames = this.listedClassNames(model.num_classes);
+    for (let k = 0; k < model.num_classes; k++) {
+      const name = this.classNames ? `${k} ${this.classNames[k]}` : String(k);
+      label.add(new Option(name, String(k)));
+    }
     label.value = [...label.options].some((o) => o.value === keep) ? keep : 'none';
     this.el.slider.max = String(schedule.timesteps);
     this.el.modelInfo.textContent = `${name}: ${(parameters / 1e6).toFixed(2)} M parameters, ` +
@@ -336,7 +357,7 @@ class DdpmDemo extends HTMLElement {
     const fromRunButton = this.root.activeElement === this.el.run;
     this.setButtons(true);
     if (fromRunButton) this.el.stop.focus({ preventScroll: true });
-    this.setStatus(`Sampling ${config.batch} digits with ${plural(workers, 'worker')}…`);
+    this.setStatus(`Sampling ${config.batch} images with ${plural(workers, 'worker')}…`);
     this.el.progress.value = 0;
     this.el.counter.textContent = `step 0 / ${run.total}`;
     try {
@@ -353,10 +374,10 @@ class DdpmDemo extends HTMLElement {
         const ms = performance.now() - clicked;
         this.lastRun = { ...result, clickToDoneMs: ms, steps: run.total, batch: config.batch,
                          config };
-        this.setStatus(`Done: ${config.batch} digits, ${run.total} steps in ` +
+        this.setStatus(`Done: ${config.batch} images, ${run.total} steps in ` +
                        `${(ms / 1000).toFixed(2)} s on ${plural(result.workers, 'worker')}.`);
-        this.el.grid.setAttribute('aria-label', `${config.batch} generated digits` +
-          labelText(config.label) + `, seed ${config.seed}`);
+        this.el.grid.setAttribute('aria-label', `${config.batch} generated images` +
+          labelText(config.label, this.classNames) + `, seed ${config.seed}`);
         this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
       }
     } catch (e) {
@@ -471,11 +492,11 @@ class DdpmDemo extends HTMLElement {
 }
 
 // How the grid's accessible name describes the classes of a run.
-function labelText(label) {
+function labelText(label, names) {
   if (label === 'each') return ', classes 0, 1, 2, ... in turn';
   if (label === 'random') return ', random classes';
   if (label === 'none') return ', unconditional';
-  return ` of class ${label}`;
+  return ` of class ${label}` + (names ? ` (${names[label]})` : '');
 }
 
 async function fetchJson(url) {

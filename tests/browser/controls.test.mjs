@@ -1,11 +1,16 @@
 // The page's controls in headless Chromium: Escape stops a run started with the Generate
 // button, DDPM's T steps give the user's steps back, a changed `model` attribute selects what
-// it loads, and a `model` that cannot be loaded falls back to the list's first model.
+// it loads, a `model` that cannot be loaded falls back to the list's first model, and the
+// class names of the model list label the Class select.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, serveSite, waitForModel } from './browser.mjs';
 
-const server = await serveSite();
+const server = await serveSite({
+  '/models/short-classes.json': JSON.stringify({ models: [
+    { file: 'mnist-base12.json', name: 'three names for ten classes', classes: ['a', 'b', 'c'] },
+  ] }),
+});
 const browser = await launch();
 test.after(async () => { await browser.close(); await server.close(); });
 
@@ -83,4 +88,44 @@ test('a model that cannot be loaded falls back to the first listed one, saying w
     // the 404 of the missing file is the only console message
     assert.ok(errors.every((e) => /404/.test(e)), errors.join('\n'));
     await page.close();
+  });
+
+test('the model list\'s class names label the classes; a list that does not fit is refused',
+  async () => {
+    const { page, errors } = await openPage(browser, `${server.url}/index.html`);
+    await waitForModel(page);
+    const classOptions = () => demo(page, () => [...document.querySelector('ddpm-demo').el.form
+      .elements.label.options].map((o) => o.text));
+    assert.ok((await classOptions()).includes('3'), 'the digits model: class numbers');
+    const fashion = await demo(page, () => [...document.querySelector('ddpm-demo').el.form
+      .elements.model.options].find((o) => /fashion/.test(o.value)).value);
+    await page.selectOption('ddpm-demo >> select[name="model"]', fashion);
+    await page.waitForFunction((url) => document.querySelector('ddpm-demo').model?.url === url,
+                               fashion, { timeout: 60000 });
+    const names = await classOptions();
+    assert.ok(names.includes('3 Dress') && names.includes('9 Ankle boot'), names.join(', '));
+    await page.selectOption('ddpm-demo >> select[name="label"]', '9');
+    await page.fill('ddpm-demo >> input[name="samples"]', '2');
+    await page.click('ddpm-demo >> button.run');
+    await page.waitForFunction(() =>
+      document.querySelector('ddpm-demo').el.status.textContent.startsWith('Done'),
+    null, { timeout: 60000 });
+    assert.match(await demo(page, () =>
+      document.querySelector('ddpm-demo').el.grid.getAttribute('aria-label')),
+    /of class 9 \(Ankle boot\)/);
+    assert.deepEqual(errors, []);
+    await page.close();
+
+    const short = await openPage(browser,
+                                 `${server.url}/index.html?models=models/short-classes.json`);
+    await waitForModel(short.page);
+    const state = await demo(short.page, () => {
+      const el = document.querySelector('ddpm-demo');
+      return { message: el.el.modelError.textContent,
+               options: [...el.el.form.elements.label.options].map((o) => o.text) };
+    });
+    assert.match(state.message, /"classes" of this model must be 10 names/);
+    assert.ok(state.options.includes('3') && !state.options.includes('3 c'));
+    assert.deepEqual(short.errors, []);
+    await short.page.close();
   });
