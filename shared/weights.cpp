@@ -369,13 +369,34 @@ ScheduleConfig schedule_config_from_json(const nlohmann::json& j) {
 
 // ---- whole file ----
 
+namespace {
+
+// What a file that is not JSON most likely is, from its first bytes ("" when unknown).
+std::string known_binary(const std::string& text) {
+  if (text.rfind("PK\x03\x04", 0) == 0)
+    return "a zip archive, not JSON (a training checkpoint? ddpm export writes its weights file)";
+  if (text.rfind("\x89PNG", 0) == 0) return "a PNG image, not a weights file";
+  return "";
+}
+
+// The parser's message with control and non-ASCII bytes shown as '?' (it quotes the input).
+std::string printable(std::string text) {
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  return text;
+}
+
+}  // namespace
+
 Weights parse_weights(const std::string& json_text) {
   if (json_text.size() > kMaxFileBytes) fail("(file)", "larger than the limit of 512 MiB");
+  const std::string binary = known_binary(json_text);
+  if (!binary.empty()) fail("(file)", binary);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
-    fail("(file)", std::string("not valid JSON: ") + e.what());
+    fail("(file)", "not valid JSON: " + printable(e.what()));
   }
   require_object(doc, "(document)");
   refuse_unknown_keys(doc, "", {"format", "version", "model", "schedule", "training", "tensors"});

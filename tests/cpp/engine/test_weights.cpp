@@ -2,6 +2,7 @@
 // parser: a good file round-trips, every kind of bad file is refused naming the field.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -305,6 +306,24 @@ TEST_CASE("bad header, model and schedule fields are refused naming the field", 
     } catch (const std::runtime_error& e) {
       CHECK_THAT(std::string(e.what()), Catch::Contains("not valid JSON"));
     }
+  }
+  SECTION("a checkpoint, a PNG, other binary data: named, and no raw bytes in the message") {
+    const auto error_of = [](const std::string& bytes) {
+      try {
+        ddpm::parse_weights(bytes);
+      } catch (const std::runtime_error& e) {
+        return std::string(e.what());
+      }
+      return std::string("no error");
+    };
+    CHECK_THAT(error_of(std::string("PK\x03\x04\x14\0\0\0", 8)),
+               Catch::Contains("a zip archive") && Catch::Contains("ddpm export"));
+    CHECK_THAT(error_of("\x89PNG\r\n\x1a\n"), Catch::Contains("a PNG image"));
+    const std::string other = error_of(std::string("\x01\xff\x1b[2J", 6));
+    CHECK_THAT(other, Catch::Contains("not valid JSON"));
+    CHECK(std::none_of(other.begin(), other.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e;
+    }));
   }
 }
 
