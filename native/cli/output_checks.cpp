@@ -29,6 +29,20 @@ void require_writable_parent(const std::string& flag, const std::string& path) {
   std::remove(probe.c_str());
 }
 
+void require_distinct(const std::string& flag, const std::string& path,
+                      const std::string& input_flag, const std::string& input) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // the same file through another spelling or a link, or (not yet there) the same path
+  const bool same = fs::exists(path, ec) && fs::exists(input, ec)
+                        ? fs::equivalent(path, input, ec)
+                        : fs::absolute(path, ec).lexically_normal() ==
+                              fs::absolute(input, ec).lexically_normal();
+  if (same)
+    throw std::invalid_argument(flag + " " + path + ": the same file as " + input_flag +
+                                " (it would be overwritten)");
+}
+
 void require_folder(const std::string& flag, const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -68,12 +67,13 @@ void check_args(const SampleArgs& a) {
   if (a.eta != 0 && a.sampler != "ddim")
     throw std::invalid_argument("--eta applies to --sampler ddim only (got --sampler " +
                                 a.sampler + ")");
-  require_parent_folder("--out", a.out);
-  if (!a.raw.empty()) require_parent_folder("--raw", a.raw);
-  namespace fs = std::filesystem;
-  if (!a.raw.empty() &&
-      fs::absolute(a.raw).lexically_normal() == fs::absolute(a.out).lexically_normal())
-    throw std::invalid_argument("--raw " + a.raw + ": the same file as --out");
+  require_writable_parent("--out", a.out);
+  require_distinct("--out", a.out, "--model", a.model);
+  if (!a.raw.empty()) {
+    require_writable_parent("--raw", a.raw);
+    require_distinct("--raw", a.raw, "--model", a.model);
+    require_distinct("--raw", a.raw, "--out", a.out);
+  }
   if (!a.frames.empty()) require_folder("--frames", a.frames);
 }
 

@@ -26,6 +26,7 @@ void add_export_command(CLI::App& app) {
       if (*dtype != "f32" && *dtype != "f16")
         throw std::invalid_argument("--dtype must be f32 or f16, got '" + *dtype + "'");
       require_writable_parent("--out", *out);
+      require_distinct("--out", *out, "the checkpoint", *checkpoint);
       native::CheckpointReader reader(*checkpoint, torch::kCPU);
       native::UNet ema(reader.state().model);
       reader.load_ema(ema);

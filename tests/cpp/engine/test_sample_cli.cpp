@@ -76,6 +76,13 @@ Result run(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str()};
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
 std::vector<float> read_raw(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -252,6 +259,23 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
   CHECK(same.code == 2);
   CHECK_THAT(same.err, Catch::Contains("the same file as --out"));
   CHECK_FALSE(fs::exists(out));
+
+  // outputs onto the model file (also through another spelling of its path), or where no
+  // file can be made: refused before sampling, the model untouched
+  const std::string model_text = read_text(cond);
+  const std::string other_spelling = (work_dir() / "." / fs::path(cond).filename()).string();
+  for (const auto& [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--out " + cond, "--out " + cond + ": the same file as --model"},
+           {"--out " + other_spelling, "the same file as --model"},
+           {"--out " + out.string() + " --raw " + cond, "--raw " + cond + ": the same file"},
+           {"--out /proc/ddpm-test.png", "not writable"}}) {
+    const Result onto = run("--model " + cond + " " + args);
+    INFO("ddpm sample --model " << cond << " " << args << "\n" << onto.err);
+    CHECK(onto.code == 2);
+    CHECK_THAT(onto.err, Catch::Contains(expect));
+    CHECK(read_text(cond) == model_text);
+    CHECK_FALSE(fs::exists(out));
+  }
 
   // outputs in a missing folder
   const Result r = run("--model " + cond + " --out " + (work_dir() / "no/dir/x.png").string());
