@@ -120,6 +120,7 @@ void check_options(const TrainOptions& o) {
   need(o.checkpoint_every >= 0, "--checkpoint-every must be >= 0");
   need(o.sample_every >= 0, "--sample-every must be >= 0");
   need(o.sample_steps >= 1, "--sample-steps must be at least 1");
+  need(o.stop_at >= 0 && o.stop_at <= o.steps, "--stop-at must be in 0..--steps (0 = off)");
   need(o.grid_columns >= 1 && o.grid_columns <= 64, "--grid-columns must be in 1..64");
   need(o.threads >= 0 && o.threads <= 256, "--threads must be in 0..256 (0 = LibTorch's default)");
   need(o.max_images >= 0, "--max-images must be >= 0");
@@ -244,6 +245,10 @@ TrainResult train(const TrainOptions& options) {
   o.model.width = set.width;
   validate(o.model);
   validate(o.schedule);
+  if (o.sample_steps > o.schedule.timesteps)
+    throw std::invalid_argument(
+        "--sample-steps " + std::to_string(o.sample_steps) +
+        " exceeds the schedule's T = " + std::to_string(o.schedule.timesteps));
   if (o.model.num_classes > 0 && set.labels.empty())
     throw std::invalid_argument("--data " + o.data_dir + ": no labels file; train with " +
                                 "--classes 0 (unconditional) or add train-labels-idx1-ubyte");
@@ -304,6 +309,14 @@ TrainResult train(const TrainOptions& options) {
                                   std::to_string(state.order.numel()) + " images, --data has " +
                                   std::to_string(n_images));
     set_rng_states(s.rng_cpu, s.rng_cuda, device);
+    if (state.step >= o.steps)
+      throw std::invalid_argument("--resume " + o.resume + ": the checkpoint is at step " +
+                                  std::to_string(state.step) + ", --steps is " +
+                                  std::to_string(o.steps) + ": nothing to train (raise --steps)");
+    if (o.stop_at > 0 && o.stop_at <= state.step)
+      throw std::invalid_argument("--stop-at " + std::to_string(o.stop_at) +
+                                  ": the checkpoint is already at step " +
+                                  std::to_string(state.step));
   }
   reader.reset();
 

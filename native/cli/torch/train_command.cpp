@@ -36,6 +36,11 @@ std::vector<int> parse_int_list(const std::string& flag, const std::string& text
   return out;
 }
 
+// Flags whose values a resumed run takes from its checkpoint instead.
+constexpr const char* kFixedByCheckpoint[] = {
+    "--base-channels", "--channel-mult", "--res-blocks", "--attention",  "--groups",  "--dropout",
+    "--classes",       "--schedule",     "--timesteps",  "--beta-start", "--beta-end"};
+
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a DDPM on IDX images (LibTorch)");
   auto o = std::make_shared<native::TrainOptions>();
@@ -96,7 +101,8 @@ void add_train_command(CLI::App& app) {
   // outputs along the way
   cmd->add_option("--log-every", o->log_every, "Steps between progress lines")
       ->capture_default_str();
-  cmd->add_option("--checkpoint-every", o->checkpoint_every, "Steps between checkpoints")
+  cmd->add_option("--checkpoint-every", o->checkpoint_every,
+                  "Steps between checkpoints (0 = only at the end and on a stop)")
       ->capture_default_str();
   cmd->add_option("--sample-every", o->sample_every, "Steps between sample grids (0 = off)")
       ->capture_default_str();
@@ -104,7 +110,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--export-dtype", *dtype, "f32 | f16 for out/model.json")
       ->capture_default_str();
-  cmd->add_option("--stop-at", o->stop_at, "Stop at this step as on Ctrl-C (checkpoint)");
+  cmd->add_option("--stop-at", o->stop_at,
+                  "Stop at this step as on Ctrl-C (checkpoint), 1..--steps (0 = off)");
   cmd->add_flag("--quiet", o->quiet, "No progress line");
 
   cmd->callback([=]() {
@@ -113,6 +120,22 @@ void add_train_command(CLI::App& app) {
       opts.model.channel_mult = parse_int_list("--channel-mult", *mult, false);
       opts.model.attention_resolutions = parse_int_list("--attention", *attention, true);
       opts.schedule.kind = parse_schedule_kind(*schedule);
+      auto given = [&](const char* flag) { return cmd->get_option(flag)->count() > 0; };
+      if (opts.schedule.kind == ScheduleKind::cosine &&
+          (given("--beta-start") || given("--beta-end")))
+        throw std::invalid_argument(
+            "--beta-start and --beta-end apply to the linear schedule "
+            "only (got --schedule cosine)");
+      // on --resume the checkpoint fixes the network and the schedule: say what is not used
+      std::string unused;
+      for (const char* flag : kFixedByCheckpoint)
+        if (!o->resume.empty() && given(flag))
+          unused += std::string(unused.empty() ? "" : ", ") + flag;
+      if (!unused.empty())
+        std::fprintf(stderr,
+                     "ddpm train: --resume: %s not used (the checkpoint's model and "
+                     "schedule continue)\n",
+                     unused.c_str());
       if (*dtype != "f32" && *dtype != "f16")
         throw std::invalid_argument("--export-dtype must be f32 or f16");
       opts.export_dtype = *dtype == "f16" ? DType::f16 : DType::f32;

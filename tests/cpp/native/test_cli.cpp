@@ -72,6 +72,26 @@ TEST_CASE("train refuses missing, truncated, wrong-magic and mismatched data", "
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains("--threads must be in 0..256"));
   }
+  SECTION("sample grids with more steps than the schedule has") {
+    auto r = ddpm_cli(
+        "train --data '" + data + "' --out '" + dir + "/o'" + kSmall + " --sample-steps 2000",
+        dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("--sample-steps 2000 exceeds the schedule's T = 1000"));
+  }
+  SECTION("a stop after the last step") {
+    auto r = ddpm_cli(
+        "train --data '" + data + "' --out '" + dir + "/o'" + kSmall + " --stop-at 5", dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("--stop-at must be in 0..--steps"));
+  }
+  SECTION("linear-schedule betas with the cosine schedule") {
+    auto r = ddpm_cli("train --data '" + data + "' --out '" + dir + "/o'" + kSmall +
+                          " --schedule cosine --beta-end 0.5",
+                      dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("apply to the linear schedule only"));
+  }
   SECTION("attention at a height the model does not have") {
     auto r = ddpm_cli(
         "train --data '" + data + "' --out '" + dir + "/o'" + kSmall + " --attention 5", dir);
@@ -153,6 +173,34 @@ TEST_CASE("a finished run exports, and a second run does not overwrite its check
   CHECK(again.status == 2);
   CHECK_THAT(again.err, Catch::Contains("--resume"));
   CHECK(read_file(dir + "/o/checkpoint.ckpt") == ckpt);
+
+  // a resume with nothing left to train is refused, the run's files untouched
+  const std::string resume =
+      "train --resume '" + dir + "/o/checkpoint.ckpt' --data '" + data + "' --out '" + dir + "/o'";
+  const auto model_json = read_file(dir + "/o/model.json");
+  auto done = ddpm_cli(resume + kSmall, dir);
+  CHECK(done.status == 2);
+  CHECK_THAT(done.err, Catch::Contains("at step 2, --steps is 2: nothing to train"));
+  CHECK(read_file(dir + "/o/checkpoint.ckpt") == ckpt);
+  CHECK(read_file(dir + "/o/model.json") == model_json);
+
+  // the checkpoint as an input of info, or as export's output: refused, the checkpoint kept
+  auto info_ckpt = ddpm_cli("info '" + dir + "/o/checkpoint.ckpt'", dir);
+  CHECK(info_ckpt.status == 2);
+  CHECK_THAT(info_ckpt.err, Catch::Contains("a zip archive") && Catch::Contains("ddpm export"));
+  auto onto_ckpt = ddpm_cli(
+      "export '" + dir + "/o/checkpoint.ckpt' --out '" + dir + "/o/../o/checkpoint.ckpt'", dir);
+  CHECK(onto_ckpt.status == 2);
+  CHECK_THAT(onto_ckpt.err, Catch::Contains("the same file as the checkpoint"));
+  CHECK(read_file(dir + "/o/checkpoint.ckpt") == ckpt);
+
+  // a resume with architecture flags: they are named as not used, the run goes on
+  auto more = ddpm_cli(resume + " --steps 4 --batch 2 --threads 1 --quiet --base-channels 32" +
+                           " --schedule cosine",
+                       dir);
+  CHECK(more.status == 0);
+  CHECK_THAT(more.err, Catch::Contains("--base-channels, --schedule not used"));
+  CHECK(read_file(dir + "/o/checkpoint.ckpt") != ckpt);
 
   // a real checkpoint cut in half: refused, the existing output untouched
   write_bytes(dir + "/cut.ckpt",
