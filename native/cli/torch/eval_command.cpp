@@ -128,6 +128,43 @@ void run_eval(const EvalArgs& a) {
   const native::ImageSet train = load_split(a.data, "train");
   const native::ImageSet test = load_split(a.data, "t10k");
 
+  // the model and every sampler setting, checked before the classifier's minutes of training
+  std::unique_ptr<Weights> weights;
+  std::vector<native::SampleSetting> settings;
+  if (!a.model.empty()) {
+    try {
+      weights = std::make_unique<Weights>(load_weights(a.model));
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(std::string("--model: ") + e.what());
+    }
+    const ModelConfig& cfg = weights->model;
+    if (cfg.num_classes == 0)
+      throw std::invalid_argument("--model " + a.model +
+                                  ": an unconditional model "
+                                  "(num_classes 0); ddpm eval measures class-conditional ones");
+    if (cfg.num_classes != train.num_labels() || cfg.height != test.height ||
+        cfg.width != test.width || cfg.in_channels != test.channels)
+      throw std::invalid_argument("--model " + a.model +
+                                  ": its classes or image shape differ "
+                                  "from the data set's (--data " +
+                                  a.data + ")");
+    const int T = weights->schedule.timesteps;
+    for (size_t i = 0; i < a.samplers.size(); ++i) {
+      for (double g : a.guidance) {
+        native::SampleSetting s;
+        s.sampler.kind = parse_sampler_kind(a.samplers[i]);
+        s.sampler.steps = pick(a.steps, i) == 0 ? T : pick(a.steps, i);
+        s.sampler.spacing = parse_spacing(a.spacing);
+        s.sampler.guidance = g, s.sampler.seed = a.seed;
+        s.sampler.null_label = cfg.num_classes;
+        s.sampler.clip_x0 = a.clip;
+        s.per_class = pick(a.per_class, i);
+        validate(s.sampler, T);
+        settings.push_back(s);
+      }
+    }
+  }
+
   // the classifier (cached) and the test split's reference statistics
   native::ClassifierOptions co;
   co.epochs = a.classifier_epochs, co.seed = a.classifier_seed, co.threads = a.threads;
@@ -147,49 +184,34 @@ void run_eval(const EvalArgs& a) {
   j["rows"] = nlohmann::json::array();
 
   // the model, through the Eigen engine and the core's samplers (as `ddpm sample`)
-  if (!a.model.empty()) {
-    Weights weights;
-    try {
-      weights = load_weights(a.model);
-    } catch (const std::runtime_error& e) {
-      throw std::invalid_argument(std::string("--model: ") + e.what());
-    }
-    const ModelConfig cfg = weights.model;
-    if (cfg.num_classes != classifier.classes || cfg.height != test.height ||
-        cfg.width != test.width || cfg.in_channels != test.channels)
-      throw std::invalid_argument("--model " + a.model + ": its classes or image shape differ "
-                                  "from the data set's (--data " + a.data + ")");
-    const Schedule schedule(weights.schedule);
+  if (weights) {
+    const ModelConfig cfg = weights->model;
+    const Schedule schedule(weights->schedule);
     j["model"] = {{"file", std::filesystem::path(a.model).filename().string()},
                   {"mflop_per_image", mflop_per_image(cfg)},
                   {"parameters", parameter_count(cfg)}, {"timesteps", schedule.T}};
-    UNetEngine engine(std::move(weights), EngineOptions{a.batch, a.threads});
+    UNetEngine engine(std::move(*weights), EngineOptions{a.batch, a.threads});
     const EpsModel model = make_eps_model(engine);
 
     std::map<int64_t, double> floors;  // by sample count
-    for (size_t i = 0; i < a.samplers.size(); ++i) {
-      for (double g : a.guidance) {
-        native::SampleSetting s;
-        s.sampler.kind = parse_sampler_kind(a.samplers[i]);
-        s.sampler.steps = pick(a.steps, i) == 0 ? schedule.T : pick(a.steps, i);
-        s.sampler.spacing = parse_spacing(a.spacing);
-        s.sampler.guidance = g, s.sampler.seed = a.seed;
-        s.sampler.null_label = cfg.num_classes;
-        s.sampler.clip_x0 = a.clip;
-        s.per_class = pick(a.per_class, i);
-        validate(s.sampler, schedule.T);
-        native::EvalRow r = native::evaluate_model(classifier, schedule, model, cfg.num_classes,
-                                                   cfg.image_dim(), ref, s, 200, a.quiet);
-        if (!floors.count(r.samples))
-          floors[r.samples] = native::real_floor(classifier, train, ref, r.samples, a.seed);
-        r.floor = floors[r.samples];
-        j["rows"].push_back({{"sampler", r.sampler}, {"steps", r.steps},
-                             {"spacing", r.spacing}, {"guidance", r.guidance},
-                             {"per_class", r.per_class}, {"samples", r.samples},
-                             {"accuracy", r.accuracy}, {"distance", r.distance},
-                             {"floor", r.floor}, {"seed", a.seed}, {"clip_x0", a.clip},
-                             {"seconds", r.seconds}});
-      }
+    for (const native::SampleSetting& s : settings) {
+      native::EvalRow r = native::evaluate_model(classifier, schedule, model, cfg.num_classes,
+                                                 cfg.image_dim(), ref, s, 200, a.quiet);
+      if (!floors.count(r.samples))
+        floors[r.samples] = native::real_floor(classifier, train, ref, r.samples, a.seed);
+      r.floor = floors[r.samples];
+      j["rows"].push_back({{"sampler", r.sampler},
+                           {"steps", r.steps},
+                           {"spacing", r.spacing},
+                           {"guidance", r.guidance},
+                           {"per_class", r.per_class},
+                           {"samples", r.samples},
+                           {"accuracy", r.accuracy},
+                           {"distance", r.distance},
+                           {"floor", r.floor},
+                           {"seed", a.seed},
+                           {"clip_x0", a.clip},
+                           {"seconds", r.seconds}});
     }
   }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "engine/unet_engine.hpp"
 #include "torch/evaluation.hpp"
@@ -169,6 +170,28 @@ TEST_CASE("ddpm eval names the bad flag and exits 2", "[eval][cli]") {
     const auto [status, err] = run(args);
     CHECK(status == 2);
     CHECK_THAT(err, Catch::Contains(flag));
+  }
+}
+
+TEST_CASE("ddpm eval refuses a bad model or setting before it trains the classifier",
+          "[eval][cli]") {
+  const std::string bin = std::string(DDPM_BINARY_DIR) + "/native/ddpm";
+  const auto dir = scratch_dir("eval_early");
+  const std::string shipped = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-base12.json";
+  const std::string text = read_file(shipped);
+  std::ofstream(dir + "/truncated.json") << text.substr(0, text.size() / 2);
+  for (auto [args, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"--model '" + dir + "/truncated.json'", "not valid JSON"},
+           {"--model '" + shipped + "' --steps 2000", "steps"},
+           {"--model '" + shipped + "' --sampler ddim,ddpm --steps 50,1001", "steps"}}) {
+    INFO(args);
+    const std::string cmd = "'" + bin + "' eval " + args + " --data '" + mnist_dir() +
+                            "' --cache '" + dir + "/cache' >/dev/null 2>'" + dir + "/err'";
+    const int raw = std::system(cmd.c_str());
+    CHECK((WIFEXITED(raw) ? WEXITSTATUS(raw) : -1) == 2);
+    CHECK_THAT(read_file(dir + "/err"), Catch::Contains(expect));
+    // no classifier was trained (or even its cache folder made) for a run that cannot go on
+    CHECK_FALSE(std::filesystem::exists(dir + "/cache"));
   }
 }
 
