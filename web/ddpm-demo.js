@@ -10,6 +10,8 @@ import { styles } from './js/styles.js';
 
 const here = new URL('./', import.meta.url);
 const plural = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+// The grid's accessible name while it holds no images.
+const EMPTY_GRID = 'no images generated yet';
 const SAMPLERS = [
   ['dpm++2m', 'DPM-Solver++ (2M)'], ['ddim', 'DDIM'], ['ddpm', 'DDPM (all T steps)'],
 ];
@@ -45,7 +47,7 @@ const template = `
       <span class="counter" aria-live="off">step 0 / 0</span>
     </div>
     <p class="status" role="status" aria-live="polite">Loading…</p>
-    <canvas class="grid" role="img" aria-label="generated images"></canvas>
+    <canvas class="grid" role="img" aria-label="${EMPTY_GRID}"></canvas>
     <p class="model-info"></p>
   </section>
   <div class="side">
@@ -100,6 +102,7 @@ class DdpmDemo extends HTMLElement {
     this.model = null;      // {url, info, tables}
     this.running = null;    // the run in progress
     this.lastRun = null;    // figures of the last finished run (benchmarks read them)
+    this.shown = null;      // the run whose images the grid holds (finished or not), or null
     this.frames = [];       // latest step message per share
     this.wire();
   }
@@ -229,8 +232,10 @@ class DdpmDemo extends HTMLElement {
   async loadModel(url) {
     const select = this.el.form.elements.model;
     const name = select.selectedOptions[0]?.text || url;
-    this.stop();
-    this.setStatus(`Loading ${name}…`);
+    // a run cut short by the change is reported, not dropped (the status would otherwise just
+    // say Ready); waiting for it to end keeps its clean-up from re-enabling the controls
+    const note = await this.stopFor('the model changed');
+    this.setStatus(`${note}Loading ${name}…`);
     this.el.run.disabled = true;
     select.disabled = true;
     try {
@@ -241,12 +246,14 @@ class DdpmDemo extends HTMLElement {
       this.noiseStream = 0;
       this.eps = await this.pool.normals(0, this.noiseStream, this.digitSize());
       this.showModelError('');
-      this.onModelLoaded(name);
+      // another model's images are not this one's: nothing to describe or download
+      if (this.shown && this.shown.modelUrl !== url) this.clearGrid();
+      this.onModelLoaded(name, note);
     } catch (e) {
       this.showModelError(`Could not load model "${name}" (${url}): ${explainRefusal(e)}` +
                           (this.model ? '. The previous model stays loaded.' : ''));
       if (this.model) select.value = this.model.url;
-      this.setStatus(this.model ? 'Ready.' : 'No model loaded.');
+      this.setStatus(note + (this.model ? 'Ready.' : 'No model loaded.'));
     } finally {
       select.disabled = false;
       this.el.run.disabled = !this.model;
@@ -269,7 +276,7 @@ class DdpmDemo extends HTMLElement {
     return null;
   }
 
-  onModelLoaded(name) {
+  onModelLoaded(name, note = '') {
     const { model, schedule, training, parameters, mflop_per_image: mflop } = this.model.info;
     const label = this.el.form.elements.label;
     // the choice made so far when this model has it, else the default ('none' when
@@ -293,7 +300,7 @@ class DdpmDemo extends HTMLElement {
     this.drawForward();
     this.el.progress.value = 0;
     this.el.counter.textContent = 'step 0 / 0';
-    this.setStatus('Ready. Press Generate.');
+    this.setStatus(`${note}Ready. Press Generate.`);
   }
 
   // Enables the fields the chosen sampler and class use; checks every field as typed.
@@ -346,12 +353,17 @@ class DdpmDemo extends HTMLElement {
     const { model } = this.model.info;
     const shape = { c: model.in_channels, h: model.image_size[0], w: model.image_size[1] };
     const workers = workerCountFor(config.batch, this.maxWorkers());
-    const run = { config, steps: 0, total: config.sampler === 'ddpm'
-      ? this.model.info.schedule.timesteps : config.steps, stepOf: new Map() };
+    const total = config.sampler === 'ddpm' ? this.model.info.schedule.timesteps : config.steps;
+    // state: 'running', then 'done', 'stopped' or 'failed' (the grid's label and the
+    // download's name say which); stepOf: each share's latest {step, t}
+    const run = { config, total, steps: 0, stepOf: new Map(), modelUrl: this.model.url,
+                  state: 'running', stopReason: '' };
     this.running = run;
+    this.shown = run;
     this.frames = [];
     this.painter.reset(config.batch, shape);
     this.painter.draw();
+    this.el.grid.setAttribute('aria-label', gridLabel(run, this.classNames));
     // the Generate button disables itself: hand its focus to Stop, so that Escape (and Tab)
     // still act inside the demo
     const fromRunButton = this.root.activeElement === this.el.run;
@@ -360,14 +372,27 @@ class DdpmDemo extends HTMLElement {
     this.setStatus(`Sampling ${config.batch} images with ${plural(workers, 'worker')}…`);
     this.el.progress.value = 0;
     this.el.counter.textContent = `step 0 / ${run.total}`;
+    run.ended = this.sample(run, workers, clicked);
+    await run.ended;
+  }
+
+  // The run itself, to its end (done, stopped or failed) and the clean-up after it.
+  async sample(run, workers, clicked) {
+    const { config } = run;
     try {
       const result = await this.pool.run({ ...config, clipX0: true }, {
         workers,
         onStep: (m) => this.onStep(run, m),
       });
       if (result.stopped) {
-        this.setStatus(`Stopped at step ${run.steps} of ${run.total}.`);
+        // the last frame may still be waiting for its animation frame: show it, so that the
+        // counter, the grid and the download's name agree with the status
+        run.state = 'stopped';
+        this.showProgress(run);
+        this.setStatus(stoppedText(run));
+        this.el.grid.setAttribute('aria-label', gridLabel(run, this.classNames));
       } else {
+        run.state = 'done';
         this.drawFrames();
         this.el.progress.value = 1;
         this.el.counter.textContent = `step ${run.total} / ${run.total} · t = 0`;
@@ -376,12 +401,13 @@ class DdpmDemo extends HTMLElement {
                          config };
         this.setStatus(`Done: ${config.batch} images, ${run.total} steps in ` +
                        `${(ms / 1000).toFixed(2)} s on ${plural(result.workers, 'worker')}.`);
-        this.el.grid.setAttribute('aria-label', `${config.batch} generated images` +
-          labelText(config.label, this.classNames) + `, seed ${config.seed}`);
+        this.el.grid.setAttribute('aria-label', gridLabel(run, this.classNames));
         this.dispatchEvent(new CustomEvent('ddpm-done', { detail: this.lastRun }));
       }
     } catch (e) {
       this.pool.stop();
+      run.state = 'failed';
+      this.el.grid.setAttribute('aria-label', gridLabel(run, this.classNames));
       this.setStatus('Sampling failed.');
       this.showModelError(`Sampling failed: ${e.message}`);
     } finally {
@@ -398,20 +424,31 @@ class DdpmDemo extends HTMLElement {
       return;
     }
     this.frames[m.share.firstSample] = m;
-    run.stepOf.set(m.share.firstSample, m.step);
-    run.steps = Math.min(...run.stepOf.values());
-    run.t = m.t;
+    run.stepOf.set(m.share.firstSample, { step: m.step, t: m.t });
+    // the workers step side by side, often a step or more apart: the counter shows the step
+    // all of them have reached (0 until each has reported) with that step's own t, so that it
+    // only moves forward
+    if (run.stepOf.size === m.shares) {
+      const slowest = [...run.stepOf.values()].reduce((a, b) => (b.step < a.step ? b : a));
+      run.steps = slowest.step;
+      run.t = slowest.t;
+    }
     if (!this.frameRequested) {
       this.frameRequested = true;
       requestAnimationFrame(() => {
         this.frameRequested = false;
-        if (this.running !== run) return;
-        this.el.progress.value = run.steps / run.total;
-        this.el.counter.textContent = `step ${run.steps} / ${run.total} · t = ${run.t}`;
-        this.drawFrames();
-        this.drawPlots(run.t, run.timesteps);
+        if (this.running === run) this.showProgress(run);
       });
     }
+  }
+
+  // The progress bar, the counter, the grid and the plots' marker at the run's step.
+  showProgress(run) {
+    this.el.progress.value = run.steps / run.total;
+    this.el.counter.textContent = `step ${run.steps} / ${run.total}` +
+      (run.t === undefined ? '' : ` · t = ${run.t}`);
+    this.drawFrames();
+    this.drawPlots(run.t, run.timesteps);
   }
 
   drawFrames() {
@@ -422,9 +459,30 @@ class DdpmDemo extends HTMLElement {
     if (this.frames.length) this.painter.draw();
   }
 
-  stop() {
+  // reason: why, for the status line ('' when the user asked).
+  stop(reason = '') {
     if (!this.running) return;
+    this.running.stopReason = reason;
     this.pool.stop();
+  }
+
+  // Stops a run in progress and resolves once it has ended, with the words that report it
+  // (ending in a space) or '' when nothing ran.
+  async stopFor(reason) {
+    const run = this.running;
+    if (!run) return '';
+    this.stop(reason);
+    await run.ended;
+    return run.state === 'stopped' ? `${stoppedText(run)} ` : '';
+  }
+
+  // The grid of a model no longer loaded: gone, with its description, and nothing to save.
+  clearGrid() {
+    this.shown = null;
+    this.frames = [];
+    this.painter.clear();
+    this.el.grid.setAttribute('aria-label', EMPTY_GRID);
+    this.el.download.disabled = true;
   }
 
   setButtons(running) {
@@ -438,11 +496,11 @@ class DdpmDemo extends HTMLElement {
   }
 
   async downloadPng() {
+    if (!this.shown) return;  // nothing on the grid (the button is disabled then)
     const blob = await this.painter.toPngBlob();
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    const c = this.lastRun?.config || {};
-    a.download = `ddpm-${c.sampler || 'digits'}-seed${c.seed ?? 0}.png`;
+    a.download = downloadName(this.shown);
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   }
@@ -489,6 +547,31 @@ class DdpmDemo extends HTMLElement {
 
   setStatus(text) { this.el.status.textContent = text; }
   showModelError(text) { this.el.modelError.textContent = text; }
+}
+
+// The status line of a stopped run.
+function stoppedText(run) {
+  return `Stopped at step ${run.steps} of ${run.total}` +
+    (run.stopReason ? ` because ${run.stopReason}` : '') + '.';
+}
+
+// The grid's accessible name: the images of `run`, done, in progress, stopped or failed.
+function gridLabel(run, names) {
+  const { batch, label, seed } = run.config;
+  const what = {
+    done: `${batch} generated images`,
+    running: `${batch} images being generated`,
+  }[run.state] || `${batch} partly generated images (${run.state} at step ${run.steps} of ` +
+    `${run.total})`;
+  return `${what}${labelText(label, names)}, seed ${seed}`;
+}
+
+// The PNG's file name says what the grid holds: the run's sampler and seed, and for a run
+// that did not finish, how far it got (the images are still partly noise).
+function downloadName(run) {
+  const { sampler, seed } = run.config;
+  const partial = run.state === 'done' ? '' : `-step${run.steps}of${run.total}`;
+  return `ddpm-${sampler}-seed${seed}${partial}.png`;
 }
 
 // How the grid's accessible name describes the classes of a run.

@@ -32,9 +32,11 @@ export async function launch() {
                            args: ['--no-sandbox', '--disable-gpu'] });
 }
 
-// Opens a page, collecting console errors and uncaught exceptions (of workers too).
-export async function openPage(browser, url) {
+// Opens a page, collecting console errors and uncaught exceptions (of workers too); `init`:
+// a function the page runs before its own scripts.
+export async function openPage(browser, url, { init } = {}) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  if (init) await page.addInitScript(init);
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));

@@ -65,6 +65,13 @@ export class GridPainter {
     ctx.drawImage(this.buffer, 0, 0, this.canvas.width, this.canvas.height);
   }
 
+  // No images (they belonged to another model): a blank canvas of the same size, so that the
+  // layout does not jump.
+  clear() {
+    this.n = 0;
+    this.canvas.getContext('2d').clearRect(0, 0, this.canvas.width, this.canvas.height);
+  }
+
   toPngBlob() {
     return new Promise((resolve) => this.canvas.toBlob(resolve, 'image/png'));
   }

@@ -29,6 +29,7 @@ export class WorkerPool {
     this.modelText = null;  // the text every worker holds (new workers load it on creation)
     this.handlers = new Map();  // request id -> {worker, fn}
     this.active = [];           // the shares of the run in progress
+    this.starting = null;       // the run waiting for its workers to start, if any
   }
 
   // A new worker; `ready` settles once it holds the current model (if there is one).
@@ -120,13 +121,20 @@ export class WorkerPool {
     return reply.data;
   }
 
-  // Runs one generation: onStep({share, step, numSteps, t, x, x0}) per worker step; resolves
-  // with {ms, stepMs, memoryBytes} when all shares finish, or {stopped: true} after stop().
+  // Runs one generation: onStep({share, shares, step, numSteps, t, x, x0}) per worker step
+  // (shares: how many the batch was split into, so that a caller can tell when every one has
+  // reported); resolves with {ms, stepMs, memoryBytes} when all shares finish, or
+  // {stopped: true} after stop().
   async run(config, { workers, onStep }) {
     if (!this.modelText) throw new Error('no model loaded');
     const shares = splitBatch(config.batch, workers);
-    await this.ensureWorkers(shares.length);
     this.stop();
+    // a stop() while the workers start up has no active shares to cancel: it drops the ticket
+    const ticket = {};
+    this.starting = ticket;
+    await this.ensureWorkers(shares.length);
+    if (this.starting !== ticket) return { stopped: true };
+    this.starting = null;
     const started = performance.now();
     const runs = shares.map((share, i) => {
       const id = this.nextId++;
@@ -134,7 +142,7 @@ export class WorkerPool {
       return new Promise((resolve, reject) => {
         const fn = (reply) => {
           if (reply.type === 'step' || reply.type === 'started') {
-            onStep({ share, ...reply });
+            onStep({ share, shares: shares.length, ...reply });
             return;
           }
           this.handlers.delete(id);
@@ -163,6 +171,7 @@ export class WorkerPool {
 
   // Cancels the run in progress: its promise resolves with {stopped: true}.
   stop() {
+    this.starting = null;
     for (const { id, worker, fn } of this.active) {
       worker.postMessage({ type: 'stop', id });
       fn({ type: 'stopped', id });
