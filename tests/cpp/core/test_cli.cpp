@@ -118,6 +118,7 @@ TEST_CASE("bad input names the flag, exits 2 and prints nothing to stdout", "[cl
       {"timesteps --timesteps 0 --steps 1", "--timesteps"},
       {"timesteps --timesteps abc", "--timesteps"},
       {"timesteps --no-such-flag 1", "--no-such-flag"},
+      {"shedule --timesteps 10", "unknown command 'shedule'; the commands: "},
   };
   for (const Bad& bad : cases) {
     const Run run = ddpm(bad.args);
