@@ -119,7 +119,7 @@ void check_options(const TrainOptions& o) {
   need(o.log_every >= 1, "--log-every must be at least 1");
   need(o.checkpoint_every >= 0, "--checkpoint-every must be >= 0");
   need(o.sample_every >= 0, "--sample-every must be >= 0");
-  need(o.sample_steps >= 1, "--sample-steps must be at least 1");
+  need(o.sample_steps >= 0, "--sample-steps must be >= 0 (0 = 50, or T if smaller)");
   need(o.stop_at >= 0 && o.stop_at <= o.steps, "--stop-at must be in 0..--steps (0 = off)");
   need(o.grid_columns >= 1 && o.grid_columns <= 64, "--grid-columns must be in 1..64");
   need(o.threads >= 0 && o.threads <= 256, "--threads must be in 0..256 (0 = LibTorch's default)");
@@ -159,7 +159,7 @@ void write_samples(const std::string& path, const UNet& ema, const Schedule& sch
 
   SamplerOptions so;
   so.kind = SamplerKind::ddim;
-  so.steps = std::min(o.sample_steps, schedule.T);
+  so.steps = o.sample_steps > 0 ? o.sample_steps : std::min(50, schedule.T);
   so.seed = o.seed;
   so.clip_x0 = true;
   so.null_label = c.num_classes > 0 ? c.num_classes : -1;

@@ -38,7 +38,7 @@ struct TrainOptions {
   int64_t log_every = 50;
   int64_t checkpoint_every = 1000;  // 0 = only at the end and on a stop
   int64_t sample_every = 1000;      // 0 = never
-  int sample_steps = 50;            // DDIM steps of the sample grid
+  int sample_steps = 0;             // DDIM steps of the sample grid, 1..T (0 = min(50, T))
   int grid_columns = 8;
   DType export_dtype = DType::f32;  // of out/model.json at the end
   int64_t stop_at = 0;              // stop (checkpoint, return) at this step, as on SIGINT

@@ -106,7 +106,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--sample-every", o->sample_every, "Steps between sample grids (0 = off)")
       ->capture_default_str();
-  cmd->add_option("--sample-steps", o->sample_steps, "DDIM steps of the sample grids")
+  cmd->add_option("--sample-steps", o->sample_steps,
+                  "DDIM steps of the sample grids, 1..T (0 = 50, or T if smaller)")
       ->capture_default_str();
   cmd->add_option("--export-dtype", *dtype, "f32 | f16 for out/model.json")
       ->capture_default_str();
