@@ -1,9 +1,12 @@
 // The subcommand registry and the shared error handling of the `ddpm` CLI.
 #include "cli/commands.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <regex>
 #include <stdexcept>
+#include <string>
 
 namespace ddpm::cli {
 
@@ -26,6 +29,38 @@ CLI::Validator seed_check() {
         return "expected an integer from 0 to " + max + ", got '" + text + "'";
       },
       "SEED", "seed");
+}
+
+namespace {
+
+// One option's value, by CLI11's type name: INT, UINT, FLOAT, or TEXT (anything else).
+std::string check_value(const std::string& type, std::string& value) {
+  if (value.empty()) return "empty value";
+  if (type != "INT" && type != "UINT" && type != "FLOAT") return "";
+  static const std::regex integer("[+-]?[0-9]+"), natural("[+]?[0-9]+"),
+      real("[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?");
+  if (type == "FLOAT")
+    return std::regex_match(value, real) ? "" : "expected a decimal number, got '" + value + "'";
+  if (!std::regex_match(value, type == "INT" ? integer : natural))
+    return std::string("expected a decimal integer") + (type == "UINT" ? " >= 0" : "") +
+           ", got '" + value + "'";
+  // drop leading zeros (CLI11 would read 010 as octal), keeping the sign and one digit
+  const size_t sign = value[0] == '+' || value[0] == '-' ? 1 : 0;
+  const size_t first = std::min(value.find_first_not_of('0', sign), value.size() - 1);
+  value.erase(sign, first - sign);
+  return "";
+}
+
+}  // namespace
+
+void add_value_checks(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    for (CLI::Option* opt : sub->get_options([](CLI::Option*) { return true; })) {
+      const std::string type = opt->get_type_name();
+      if (type.empty()) continue;  // a flag or --help: no value
+      opt->transform(CLI::Validator(
+          [type](std::string& value) { return check_value(type, value); }, "", "value check"));
+    }
 }
 
 void set_exit_code(int code) { g_exit_code = code; }

@@ -21,6 +21,11 @@ struct Register {
 // "-1" around and clamps larger numbers).
 CLI::Validator seed_check();
 
+// Adds to every option of every subcommand of `app` the value check of its type: no empty
+// value, and numbers in plain decimal (CLI11 alone reads "" as 0, 0x10 as 16, 010 as octal 8
+// and accepts inf and nan); leading zeros of integers are dropped, so 010 is ten.
+void add_value_checks(CLI::App& app);
+
 // Exit codes: 0 ok, 1 runtime failure (I/O, numerics), 2 bad usage or input, 130 interrupted.
 void set_exit_code(int code);
 int exit_code();

@@ -10,7 +10,13 @@ int main(int argc, char** argv) {
   CLI::App app{"ddpm: train, export, inspect and sample denoising diffusion models"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
+#ifdef DDPM_TORCH_VERSION
+  app.set_version_flag("--version", "ddpm " DDPM_VERSION " (LibTorch " DDPM_TORCH_VERSION ")");
+#else
+  app.set_version_flag("--version", "ddpm " DDPM_VERSION " (built without LibTorch)");
+#endif
   for (const auto& add : ddpm::cli::command_registry()) add(app);
+  ddpm::cli::add_value_checks(app);
 
   // an unknown first word: name it and the commands there are (CLI11 says only that a
   // subcommand is required)

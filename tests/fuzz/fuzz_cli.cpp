@@ -90,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CLI::App app{"ddpm"};
   app.require_subcommand(1);
   for (const auto& add : ddpm::cli::command_registry()) add(app);
+  ddpm::cli::add_value_checks(app);
   bound_sample_cost(app);
   ddpm::cli::set_exit_code(0);
   try {

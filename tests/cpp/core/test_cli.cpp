@@ -92,6 +92,23 @@ TEST_CASE("ddpm timesteps prints the list as a JSON array", "[cli]") {
   CHECK(ddpm("timesteps --help").code == 0);
 }
 
+TEST_CASE("ddpm --version names the version and the LibTorch it was built with", "[cli]") {
+  const Run run = ddpm("--version");
+  REQUIRE(run.code == 0);
+  CHECK_THAT(run.out, Catch::StartsWith("ddpm 0.1.0 (") &&
+                          (Catch::Contains("LibTorch") || Catch::Contains("without LibTorch")));
+}
+
+TEST_CASE("integers are decimal: a leading zero is not octal", "[cli]") {
+  // CLI11 alone reads 010 as octal 8; the value check drops leading zeros
+  const Run run = ddpm("timesteps --sampler ddim --steps 010 --timesteps 1000");
+  REQUIRE(run.code == 0);
+  CHECK(nlohmann::json::parse(run.out).size() == 10);
+  const Run sign = ddpm("timesteps --sampler ddim --steps +0005 --timesteps 1000");
+  REQUIRE(sign.code == 0);
+  CHECK(nlohmann::json::parse(sign.out).size() == 5);
+}
+
 TEST_CASE("bad input names the flag, exits 2 and prints nothing to stdout", "[cli][errors]") {
   struct Bad {
     const char* args;
@@ -118,6 +135,13 @@ TEST_CASE("bad input names the flag, exits 2 and prints nothing to stdout", "[cl
       {"timesteps --timesteps 0 --steps 1", "--timesteps"},
       {"timesteps --timesteps abc", "--timesteps"},
       {"timesteps --no-such-flag 1", "--no-such-flag"},
+      // plain decimal only: CLI11 alone reads "" as 0, 0x10 as 16 and accepts inf
+      {"timesteps --steps ''", "--steps: empty value"},
+      {"timesteps --steps 0x10", "--steps: expected a decimal integer, got '0x10'"},
+      {"timesteps --steps ' 5'", "--steps: expected a decimal integer"},
+      {"schedule --beta-end 0x1p-6", "--beta-end: expected a decimal number"},
+      {"schedule --beta-end inf", "--beta-end: expected a decimal number"},
+      {"schedule --format ''", "--format: empty value"},
       {"shedule --timesteps 10", "unknown command 'shedule'; the commands: "},
   };
   for (const Bad& bad : cases) {

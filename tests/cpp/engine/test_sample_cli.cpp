@@ -244,6 +244,9 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
       {"--model " + (work_dir() / "missing.json").string(), "--model"},
       {"--model " + broken.string(), "tensors.time_embed.linear1.weight.shape"},
       {"--model " + (work_dir() / "text.json").string(), "not valid JSON"},
+      {"--model " + cond + " --raw ''", "--raw: empty value"},
+      {"--model " + cond + " --frames ''", "--frames: empty value"},
+      {"--model " + cond + " --n 0x10", "--n: expected a decimal integer"},
   };
   for (const Bad& c : cases) {
     const Result r = run(c.args + to);
