@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "atomic_file.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_checks.hpp"
@@ -31,7 +33,7 @@ struct SampleArgs {
   int n = 64, steps = 50, threads = 1, batch = 16, columns = 0;
   double eta = 0.0, guidance = 1.0;
   uint64_t seed = 1;
-  bool clip = false;
+  bool clip = false, quiet = false;
 };
 
 template <typename Parse>
@@ -77,25 +79,33 @@ void check_args(const SampleArgs& a) {
   if (!a.frames.empty()) require_folder("--frames", a.frames);
 }
 
-// One progress line on stderr, rewritten in place: step, t, steps/s and the time left.
+// The progress on stderr: one line rewritten in place on a terminal; elsewhere (a log file,
+// a pipe) a line at every tenth of the run and at its end. Step, t, steps/s, time left.
 class Progress {
  public:
-  explicit Progress(int total) : total_(total), start_(Clock::now()) {}
+  Progress(int total, bool quiet)
+      : total_(total), quiet_(quiet), tty_(isatty(2) != 0), start_(Clock::now()) {}
   void update(const StepInfo& s) {
+    const int done = s.step + 1, every = std::max(1, total_ / 10);
+    if (quiet_ || (!tty_ && done % every != 0 && done != total_)) return;
     const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double rate = (s.step + 1) / std::max(secs, 1e-9);
-    std::fprintf(stderr, "\rsample: step %d/%d  t %4d -> %4d  %.2f steps/s  ETA %.0f s   ",
-                 s.step + 1, total_, s.t, s.t_next, rate, (total_ - s.step - 1) / rate);
+    const double rate = done / std::max(secs, 1e-9);
+    std::fprintf(stderr, "%ssample: step %d/%d  t %4d -> %4d  %.2f steps/s  ETA %.0f s%s",
+                 tty_ ? "\r" : "", done, total_, s.t, s.t_next, rate, (total_ - done) / rate,
+                 tty_ ? "   " : "\n");
     std::fflush(stderr);
   }
   void finish() {
+    if (quiet_) return;
     const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    std::fprintf(stderr, "\nsample: %d steps in %.2f s\n", total_, secs);
+    std::fprintf(stderr, "%ssample: %d step%s in %.2f s\n", tty_ ? "\n" : "", total_,
+                 total_ == 1 ? "" : "s", secs);
   }
 
  private:
   using Clock = std::chrono::steady_clock;
   int total_;
+  bool quiet_, tty_;
   Clock::time_point start_;
 };
 
@@ -149,7 +159,7 @@ void run_sample(const SampleArgs& a) {
   grid.n = a.n, grid.channels = cfg.in_channels, grid.height = cfg.height;
   grid.width = cfg.width;
   grid.columns = a.columns > 0 ? a.columns : int(std::ceil(std::sqrt(double(a.n))));
-  Progress progress(o.steps);
+  Progress progress(o.steps, a.quiet);
   auto on_step = [&](const StepInfo& s) {
     if (!a.frames.empty()) {
       char name[32];
@@ -167,8 +177,9 @@ void run_sample(const SampleArgs& a) {
   if (!a.raw.empty())
     write_file_atomic(
         a.raw, std::string(reinterpret_cast<const char*>(x0.data()), x0.size() * sizeof(float)));
-  std::fprintf(stderr, "sample: wrote %s%s%s\n", a.out.c_str(), a.raw.empty() ? "" : " and ",
-               a.raw.c_str());
+  if (!a.quiet)
+    std::fprintf(stderr, "sample: wrote %s%s%s\n", a.out.c_str(), a.raw.empty() ? "" : " and ",
+                 a.raw.c_str());
 }
 
 void add_sample_command(CLI::App& app) {
@@ -191,6 +202,7 @@ void add_sample_command(CLI::App& app) {
       ->capture_default_str()
       ->check(seed_check());
   cmd->add_flag("--clip", a->clip, "clip each x0 prediction to [-1, 1]");
+  cmd->add_flag("--quiet", a->quiet, "no progress or summary lines (errors only)");
   cmd->add_option("--engine", a->engine, "eigen, or torch (the trainer's LibTorch UNet)")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Eigen engine threads")->capture_default_str();

@@ -9,6 +9,8 @@
 #include <random>
 #include <stdexcept>
 
+#include <unistd.h>
+
 namespace ddpm::native {
 
 RealReference real_reference(Classifier& c, const ImageSet& test) {
@@ -56,13 +58,14 @@ std::vector<float> generate_per_class(const Schedule& schedule, const EpsModel& 
     const std::vector<int> part(labels.begin() + start, labels.begin() + start + m);
     const std::vector<float> x0 = sample(schedule, o, model, m, image_dim, part);
     std::copy(x0.begin(), x0.end(), x.begin() + size_t(start) * size_t(image_dim));
-    if (!quiet) {
-      std::fprintf(stderr, "\reval: %s %d steps, guidance %g: %d/%d images   ",
-                   to_string(o.kind), o.steps, o.guidance, start + m, n);
+    if (!quiet) {  // rewritten in place on a terminal, one line per chunk elsewhere
+      std::fprintf(stderr, "%seval: %s %d steps, guidance %g: %d/%d images%s",
+                   isatty(2) ? "\r" : "", to_string(o.kind), o.steps, o.guidance, start + m, n,
+                   isatty(2) ? "   " : "\n");
       std::fflush(stderr);
     }
   }
-  if (!quiet) std::fprintf(stderr, "\n");
+  if (!quiet && isatty(2)) std::fprintf(stderr, "\n");
   return x;
 }
 

@@ -433,10 +433,14 @@ TrainResult train(const TrainOptions& options) {
       const double eta = result.images_per_second > 0
                              ? double(o.steps - state.step) * o.batch / result.images_per_second
                              : 0.0;
-      std::snprintf(line, sizeof line,
-                    "step %lld/%lld  epoch %lld  loss %.5f  lr %.2e  %.1f img/s  ETA %s",
-                    (long long)state.step, (long long)o.steps, (long long)state.epoch,
-                    state.loss, lr, result.images_per_second, format_duration(eta).c_str());
+      // speed and ETA once the first timed steps are done (the warm-up steps are not timed)
+      char speed[64] = "-- img/s  ETA --";
+      if (result.images_per_second > 0)
+        std::snprintf(speed, sizeof speed, "%.1f img/s  ETA %s", result.images_per_second,
+                      format_duration(eta).c_str());
+      std::snprintf(line, sizeof line, "step %lld/%lld  epoch %lld  loss %.5f  lr %.2e  %s",
+                    (long long)state.step, (long long)o.steps, (long long)state.epoch, state.loss,
+                    lr, speed);
       if (!o.quiet) std::fprintf(stderr, isatty(2) ? "\r%s" : "%s\n", line);
       log << utc_now() << " " << line << std::endl;
     }

@@ -148,8 +148,12 @@ void add_train_command(CLI::App& app) {
                      (long long)result.step, result.checkpoint.c_str());
         set_exit_code(130);
       } else {
-        std::printf("trained %lld steps, loss %.5f, %.1f images/s on %s; wrote %s and %s\n",
-                    (long long)result.step, result.loss, result.images_per_second,
+        // the first steps are warm-up, not timed: a very short run has no speed
+        char speed[64] = "speed not measured (too few steps)";
+        if (result.images_per_second > 0)
+          std::snprintf(speed, sizeof speed, "%.1f images/s", result.images_per_second);
+        std::printf("trained %lld step%s, loss %.5f, %s on %s; wrote %s and %s\n",
+                    (long long)result.step, result.step == 1 ? "" : "s", result.loss, speed,
                     result.device.c_str(), result.checkpoint.c_str(), result.weights.c_str());
       }
     });

@@ -166,6 +166,20 @@ TEST_CASE("ddpm sample writes one frame per step", "[cli][sample]") {
   CHECK(fs::exists(frames / "frame_0001.png"));
   CHECK(fs::exists(frames / "frame_0003.png"));
   CHECK_FALSE(fs::exists(frames / "frame_0004.png"));
+  // stderr is a file here: whole progress lines (every tenth of the run: each of the 3 steps)
+  CHECK(r.err.find('\r') == std::string::npos);
+  CHECK_THAT(r.err, Catch::Contains("sample: step 1/3") && Catch::Contains("sample: step 3/3") &&
+                        Catch::Contains("sample: 3 steps in"));
+
+  const Result one =
+      run("--model " + model + " --n 1 --steps 1 --out " + (work_dir() / "one.png").string());
+  REQUIRE(one.code == 0);
+  CHECK_THAT(one.err, Catch::Contains("sample: 1 step in"));
+  const Result quiet = run("--model " + model + " --n 1 --steps 2 --quiet --out " +
+                           (work_dir() / "quiet.png").string());
+  REQUIRE(quiet.code == 0);
+  CHECK(quiet.err.empty());
+  CHECK(fs::exists(work_dir() / "quiet.png"));
 }
 
 TEST_CASE("ddpm sample --label each gives sample i the class i mod K, with its own noise",
