@@ -245,7 +245,8 @@ void parse_tensors(const nlohmann::json& list, Weights& w) {
     decode_values_in_place(bytes, dtype, tensor.data.data(), tensor.data.size());
     for (size_t k = 0; k < tensor.data.size(); ++k)
       if (!std::isfinite(tensor.data[k]))
-        fail(field + ".data", "value " + std::to_string(k) + " is not finite");
+        fail(field + ".data", "element " + std::to_string(k) + " is " +
+                                  (std::isnan(tensor.data[k]) ? "NaN" : "infinite"));
     w.tensors.emplace(name, std::move(tensor));
   }
   for (const auto& s : specs)
@@ -379,10 +380,17 @@ std::string known_binary(const std::string& text) {
   return "";
 }
 
-// The parser's message with control and non-ASCII bytes shown as '?' (it quotes the input).
+// The parser's message with control and non-ASCII bytes shown as '?' (it quotes the input),
+// and its quote of the input ("last read: '...'") cut to 60 characters: in a truncated file
+// it is a whole tensor's base64.
 std::string printable(std::string text) {
   for (char& c : text)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  const size_t quote = text.find("last read: '");
+  const size_t start = quote == std::string::npos ? quote : quote + 12;
+  const size_t end = quote == std::string::npos ? quote : text.find("'", start);
+  if (end != std::string::npos && end - start > 60)
+    text.replace(start, end - start, text.substr(start, 28) + "..." + text.substr(end - 28, 28));
   return text;
 }
 
@@ -459,7 +467,8 @@ std::string serialize_weights(const Weights& w, DType dtype) {
     const Tensor& t = w.tensors.at(spec.name);
     for (size_t k = 0; k < t.data.size(); ++k)
       if (!std::isfinite(t.data[k]))
-        fail("tensors." + spec.name, "value " + std::to_string(k) + " is not finite");
+        fail("tensors." + spec.name, "element " + std::to_string(k) + " is " +
+                                         (std::isnan(t.data[k]) ? "NaN" : "infinite"));
     const auto bytes = encode_values(t.data, dtype, spec.name);
     list.push_back({{"name", spec.name},
                     {"shape", t.shape},

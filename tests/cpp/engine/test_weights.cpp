@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "atomic_file.hpp"
 #include "model_config.hpp"
 #include "weights.hpp"
 
@@ -225,11 +226,10 @@ TEST_CASE("bad tensors are refused with the tensor's name", "[weights]") {
   }
   SECTION("NaN and infinity") {
     tensor_named(doc, "conv_out.bias")["data"] = "AADAfw==";  // '<f' nan
-    CHECK_THAT(parse_error(doc),
-               Catch::Contains("tensors.conv_out.bias.data") && Catch::Contains("not finite"));
+    CHECK_THAT(parse_error(doc), Catch::Contains("tensors.conv_out.bias.data: element 0 is NaN"));
     json half = good_doc(DType::f16);
     tensor_named(half, "conv_out.bias")["data"] = "AHw=";  // '<e' inf
-    CHECK_THAT(parse_error(half), Catch::Contains("not finite"));
+    CHECK_THAT(parse_error(half), Catch::Contains("element 0 is infinite"));
   }
   SECTION("bad base64") {
     auto& t = tensor_named(doc, "conv_out.bias");
@@ -306,6 +306,18 @@ TEST_CASE("bad header, model and schedule fields are refused naming the field", 
     } catch (const std::runtime_error& e) {
       CHECK_THAT(std::string(e.what()), Catch::Contains("not valid JSON"));
     }
+    // cut inside a tensor's data: the parser quotes the whole unfinished string; the message
+    // keeps its two ends
+    const std::string text = good_doc().dump();
+    const std::string cut = text.substr(0, text.find("\"data\":\"") + 9) + std::string(5000, 'A');
+    try {
+      ddpm::parse_weights(cut);
+      FAIL("no error");
+    } catch (const std::runtime_error& e) {
+      const std::string message = e.what();
+      CHECK_THAT(message, Catch::Contains("not valid JSON") && Catch::Contains("AAAA...AAAA"));
+      CHECK(message.size() < 400);
+    }
   }
   SECTION("a checkpoint, a PNG, other binary data: named, and no raw bytes in the message") {
     const auto error_of = [](const std::string& bytes) {
@@ -331,7 +343,7 @@ TEST_CASE("save_weights writes atomically and load_weights reads it back", "[wei
   const std::string path = std::string(DDPM_BINARY_DIR) + "/test_weights_roundtrip.json";
   std::remove(path.c_str());
   ddpm::save_weights(small_weights(), path, DType::f16);
-  std::ifstream tmp(path + ".tmp");
+  std::ifstream tmp(ddpm::temp_path_for(path));
   CHECK_FALSE(tmp.good());
   const Weights back = ddpm::load_weights(path);
   CHECK(back.tensors.at("class_embed.weight").data ==
