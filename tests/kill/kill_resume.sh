@@ -46,7 +46,28 @@ trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null' EXIT
 # reference: the same run, never interrupted, checkpointed only at the end
 (every=0 train "$work/reference") >/dev/null || fail "reference run failed"
 
-last_step=0 resumed=0 killed_in_save=0 done_kills=0
+# The killed-and-resumed run, finished, has the uninterrupted run's weights (bit for bit).
+finish_and_compare() {
+  if [ ! -f "$run/model.json" ]; then
+    args=()
+    [ -f "$run/checkpoint.ckpt" ] && args=(--resume "$run/checkpoint.ckpt")
+    (train "$run" "${args[@]}") >"$work/train-final.out" 2>&1 || fail "final resume failed"
+  fi
+  "$ddpm" info "$run/model.json" >/dev/null || fail "final model.json invalid"
+  node -e '
+    const fs = require("fs");
+    const [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f)).tensors);
+    const differ = a.filter((t, i) => JSON.stringify(t) !== JSON.stringify(b[i]));
+    if (a.length !== b.length || differ.length) {
+      console.error("tensors differ: " + differ.map((t) => t.name).join(", "));
+      process.exit(1);
+    }' "$run/model.json" "$work/reference/model.json" ||
+    fail "the killed-and-resumed run's weights differ from the uninterrupted run's"
+}
+
+# Laps: a run that finishes before all kills are spent is compared and started again, so the
+# number of kills does not depend on the machine's speed.
+last_step=0 resumed=0 killed_in_save=0 done_kills=0 laps=1
 for ((k = 1; k <= kills; ++k)); do
   args=()
   [ -f "$run/checkpoint.ckpt" ] && args=(--resume "$run/checkpoint.ckpt")
@@ -56,12 +77,13 @@ for ((k = 1; k <= kills; ++k)); do
   train "$run" "${args[@]}" >"$work/train-$k.out" 2>&1 &
   pid=$!
   if ((k % 3 == 0)); then
-    # aimed: kill the moment a new checkpoint or model write starts (its .tmp appears)
+    # aimed: kill the moment a new checkpoint or model write starts (its temporary file,
+    # NAME.PID.tmp, appears)
     delay_ms=aimed
     deadline=$((SECONDS + 30))
     while ((SECONDS < deadline)); do
-      [ "$run/checkpoint.ckpt.tmp" -nt "$work/stamp" ] && break
-      [ "$run/model.json.tmp" -nt "$work/stamp" ] && break
+      [ -e "$run/checkpoint.ckpt.$pid.tmp" ] && break
+      [ -e "$run/model.json.$pid.tmp" ] && break
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.002
     done
@@ -78,7 +100,7 @@ for ((k = 1; k <= kills; ++k)); do
     case $(basename "$f") in
       checkpoint.ckpt | train.log) ;;
       model.json) "$ddpm" info "$f" >/dev/null 2>&1 || fail "kill $k: half-written model.json" ;;
-      checkpoint.ckpt.tmp | model.json.tmp)
+      checkpoint.ckpt.*.tmp | model.json.*.tmp)
         [ "$f" -nt "$work/stamp" ] && killed_in_save=$((killed_in_save + 1)) ;;
       *) fail "kill $k: unexpected file $f" ;;
     esac
@@ -99,24 +121,15 @@ for ((k = 1; k <= kills; ++k)); do
   fi
   done_kills=$k
   echo "kill $k after ${delay_ms} ms (exit $code): checkpoint at step $last_step"
-  ((last_step == steps)) && [ -f "$run/model.json" ] && break
+  if ((last_step == steps)) && [ -f "$run/model.json" ] && ((k < kills)); then
+    finish_and_compare
+    rm -rf "$run" && mkdir -p "$run"
+    last_step=0 laps=$((laps + 1))
+  fi
 done
 
-# finish the run, then compare it with the reference
-if [ ! -f "$run/model.json" ]; then
-  args=()
-  [ -f "$run/checkpoint.ckpt" ] && args=(--resume "$run/checkpoint.ckpt")
-  (train "$run" "${args[@]}") >"$work/train-final.out" 2>&1 || fail "final resume failed"
-fi
-"$ddpm" info "$run/model.json" >/dev/null || fail "final model.json invalid"
-node -e '
-  const fs = require("fs");
-  const [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f)).tensors);
-  const differ = a.filter((t, i) => JSON.stringify(t) !== JSON.stringify(b[i]));
-  if (a.length !== b.length || differ.length) {
-    console.error("tensors differ: " + differ.map((t) => t.name).join(", "));
-    process.exit(1);
-  }' "$run/model.json" "$work/reference/model.json" ||
-  fail "the killed-and-resumed run's weights differ from the uninterrupted run's"
-echo "kill test: $done_kills kills, $resumed resumes checked, $killed_in_save kills inside a checkpoint or model write;" \
-  "final weights equal the uninterrupted run's"
+finish_and_compare
+((done_kills == kills)) || fail "only $done_kills of $kills kills done"
+echo "kill test: $done_kills kills over $laps runs, $resumed resumes checked," \
+  "$killed_in_save kills inside a checkpoint or model write; every run's final weights equal" \
+  "the uninterrupted run's"
