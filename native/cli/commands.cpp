@@ -56,7 +56,9 @@ std::string check_value(const std::string& type, std::string& value) {
 void add_value_checks(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     for (CLI::Option* opt : sub->get_options([](CLI::Option*) { return true; })) {
-      const std::string type = opt->get_type_name();
+      // "UINT", or "UINT:SEED" when a described check was added (seed_check)
+      const std::string full = opt->get_type_name();
+      const std::string type = full.substr(0, full.find(':'));
       if (type.empty()) continue;  // a flag or --help: no value
       opt->transform(CLI::Validator(
           [type](std::string& value) { return check_value(type, value); }, "", "value check"));

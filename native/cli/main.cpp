@@ -1,8 +1,11 @@
 // Entry point of the `ddpm` CLI: one subcommand per file in this folder (commands.hpp).
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 
@@ -33,12 +36,23 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  int code = 0;
   try {
     app.parse(argc, argv);
+    code = ddpm::cli::exit_code();
+  } catch (const CLI::RequiredError& e) {
+    // CLI11 checks required flags before unknown ones: name a misspelt flag (`--mod`) first
+    const std::vector<std::string> unknown = app.remaining(true);
+    code = app.exit(unknown.empty() ? CLI::ParseError(e) : CLI::ExtrasError(unknown)) == 0 ? 0 : 2;
   } catch (const CLI::ParseError& e) {
     // CLI11 prints help to stdout (exit 0) and usage errors to stderr; errors exit 2.
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    code = app.exit(e) == 0 ? 0 : 2;
   }
-  return ddpm::cli::exit_code();
+
+  // output lost on a full disk or a closed stdout is an error, not a success
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "ddpm: cannot write standard output: %s\n", std::strerror(errno));
+    return code == 0 ? 1 : code;
+  }
+  return code;
 }

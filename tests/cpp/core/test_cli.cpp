@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -97,6 +98,18 @@ TEST_CASE("ddpm --version names the version and the LibTorch it was built with",
   REQUIRE(run.code == 0);
   CHECK_THAT(run.out, Catch::StartsWith("ddpm 0.1.0 (") &&
                           (Catch::Contains("LibTorch") || Catch::Contains("without LibTorch")));
+}
+
+TEST_CASE("output lost on a full disk is an error, not a success", "[cli]") {
+  const std::string exe = std::string(DDPM_BINARY_DIR) + "/native/ddpm";
+  const std::string err = std::string(DDPM_BINARY_DIR) + "/tests/cli_full_stderr.txt";
+  const int status = std::system(
+      (exe + " schedule --timesteps 1000 >/dev/full 2>" + err).c_str());  // ENOSPC on write
+  CHECK((WIFEXITED(status) ? WEXITSTATUS(status) : -1) == 1);
+  std::ifstream in(err);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK_THAT(text.str(), Catch::Contains("cannot write standard output"));
 }
 
 TEST_CASE("integers are decimal: a leading zero is not octal", "[cli]") {
