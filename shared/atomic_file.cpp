@@ -1,15 +1,46 @@
 // Output files written to a temporary file, then renamed into place.
 #include "atomic_file.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
 namespace ddpm {
 
+std::string output_target(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return path;  // not there yet: a new file
+  std::string target = path;
+  if (S_ISLNK(st.st_mode)) {
+    char* resolved = realpath(path.c_str(), nullptr);
+    if (!resolved || stat(resolved, &st) != 0) {
+      std::free(resolved);
+      throw std::runtime_error(path +
+                               ": a link that leads to no file; remove it or give "
+                               "another path");
+    }
+    target = resolved;
+    std::free(resolved);
+  }
+  if (!S_ISREG(st.st_mode))
+    throw std::runtime_error(path + ": exists and is not a regular file (" +
+                             (S_ISDIR(st.st_mode) ? "a folder" : "a device, FIFO or socket") +
+                             "); refusing to replace it");
+  return target;
+}
+
+std::string temp_path_for(const std::string& target) {
+  return target + "." + std::to_string(static_cast<long>(getpid())) + ".tmp";
+}
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
+  const std::string target = output_target(path);
+  const std::string tmp = temp_path_for(target);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
   const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
@@ -18,10 +49,10 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     std::remove(tmp.c_str());
     throw std::runtime_error("cannot write " + tmp + " (disk full?)");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + why);
+    throw std::runtime_error("cannot rename " + tmp + " to " + target + ": " + why);
   }
 }
 

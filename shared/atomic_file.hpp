@@ -6,9 +6,19 @@
 
 namespace ddpm {
 
-// Writes `bytes` to path + ".tmp", then renames it to path; on failure removes the temporary
-// file and throws std::runtime_error naming the file. No fsync: a power loss right after the
-// rename can still lose the new file (docs/limits.md).
+// The file that writing `path` replaces: `path` itself, or where a link leads (so the link
+// stays and its target gets the new bytes). Throws std::runtime_error naming the path when
+// it, or the link's target, exists and is not a regular file (a device, a FIFO, a folder),
+// or the link leads nowhere: replacing those would destroy them.
+std::string output_target(const std::string& path);
+
+// The temporary file beside `target` for one write: target + "." + process id + ".tmp", so
+// two processes writing the same output never write into one temporary file.
+std::string temp_path_for(const std::string& target);
+
+// Writes `bytes` to temp_path_for(output_target(path)), then renames it over the target; on
+// failure removes the temporary file and throws std::runtime_error naming the file. No fsync:
+// a power loss right after the rename can still lose the new file (docs/limits.md).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace ddpm

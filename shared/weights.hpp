@@ -32,7 +32,8 @@ Weights parse_weights(const std::string& json_text);
 Weights load_weights(const std::string& path);
 
 std::string serialize_weights(const Weights& weights, DType dtype);
-// Writes to path + ".tmp", then renames: an existing file is never left half-written.
+// Writes through write_file_atomic (atomic_file.hpp): an existing file is never left
+// half-written.
 void save_weights(const Weights& weights, const std::string& path, DType dtype);
 
 nlohmann::json to_json(const ModelConfig& config);

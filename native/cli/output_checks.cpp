@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "atomic_file.hpp"
+
 namespace ddpm::cli {
 
 void require_parent_folder(const std::string& flag, const std::string& path) {
@@ -18,11 +20,16 @@ void require_parent_folder(const std::string& flag, const std::string& path) {
                                 " does not exist");
   if (fs::is_directory(path, ec))
     throw std::invalid_argument(flag + " " + path + ": is a folder, expected a file path");
+  try {
+    output_target(path);  // a device, FIFO or dangling link is refused, not replaced
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument(flag + " " + e.what());
+  }
 }
 
 void require_writable_parent(const std::string& flag, const std::string& path) {
   require_parent_folder(flag, path);
-  const std::string probe = path + ".write-test.tmp";
+  const std::string probe = temp_path_for(output_target(path)) + ".write-test";
   std::FILE* f = std::fopen(probe.c_str(), "wb");
   if (!f) throw std::invalid_argument(flag + " " + path + ": its folder is not writable");
   std::fclose(f);
@@ -47,6 +54,32 @@ void require_folder(const std::string& flag, const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     throw std::invalid_argument(flag + " " + dir + ": not an existing folder");
+}
+
+void require_writable_folder(const std::string& flag, const std::string& dir) {
+  require_folder(flag, dir);
+  const std::string probe = temp_path_for(dir + "/.ddpm") + ".write-test";
+  std::FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) throw std::invalid_argument(flag + " " + dir + ": the folder is not writable");
+  std::fclose(f);
+  std::remove(probe.c_str());
+}
+
+void require_creatable_folder(const std::string& flag, const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) throw std::invalid_argument(flag + ": expected a folder, got ''");
+  std::error_code ec;
+  fs::path existing = fs::absolute(dir, ec).lexically_normal();
+  while (!fs::exists(existing, ec) && existing.has_relative_path())
+    existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec))
+    throw std::invalid_argument(flag + " " + dir + ": " + existing.string() + " is not a folder");
+  // a folder made and removed again where the first missing one would go
+  const fs::path probe = temp_path_for((existing / ".ddpm").string()) + ".write-test";
+  if (!fs::create_directory(probe, ec))
+    throw std::invalid_argument(flag + " " + dir + ": cannot create folders in " +
+                                existing.string());
+  fs::remove(probe, ec);
 }
 
 }  // namespace ddpm::cli

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -76,7 +77,17 @@ void check_args(const SampleArgs& a) {
     require_distinct("--raw", a.raw, "--model", a.model);
     require_distinct("--raw", a.raw, "--out", a.out);
   }
-  if (!a.frames.empty()) require_folder("--frames", a.frames);
+  if (!a.frames.empty()) {
+    require_writable_folder("--frames", a.frames);
+    // the grid, written last, would replace one of the frames
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path out_dir = fs::absolute(a.out, ec).parent_path();
+    const std::string name = fs::path(a.out).filename().string();
+    if (fs::equivalent(out_dir, a.frames, ec) && name.rfind("frame_", 0) == 0)
+      throw std::invalid_argument("--out " + a.out + ": a frame_ name in the --frames folder " +
+                                  a.frames + " (a frame would be overwritten)");
+  }
 }
 
 // The progress on stderr: one line rewritten in place on a terminal; elsewhere (a log file,
@@ -158,7 +169,7 @@ void run_sample(const SampleArgs& a) {
   GridLayout grid;
   grid.n = a.n, grid.channels = cfg.in_channels, grid.height = cfg.height;
   grid.width = cfg.width;
-  grid.columns = a.columns > 0 ? a.columns : int(std::ceil(std::sqrt(double(a.n))));
+  grid.columns = a.columns > 0 ? std::min(a.columns, a.n) : int(std::ceil(std::sqrt(double(a.n))));
   Progress progress(o.steps, a.quiet);
   auto on_step = [&](const StepInfo& s) {
     if (!a.frames.empty()) {

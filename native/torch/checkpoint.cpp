@@ -3,8 +3,10 @@
 #include "torch/checkpoint.hpp"
 
 #include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
+#include "atomic_file.hpp"
 #include "torch/archive_check.hpp"
 #include "weights.hpp"
 
@@ -41,18 +43,14 @@ void save_checkpoint(const std::string& path, const CheckpointState& state, UNet
   archive.write("rng_cpu", state.rng_cpu);
   if (state.rng_cuda.defined()) archive.write("rng_cuda", state.rng_cuda);
 
-  // temporary file, then rename
-  const std::string tmp = path + ".tmp";
+  // in memory, then a temporary file renamed into place
+  std::ostringstream bytes;
   try {
-    archive.save_to(tmp);
+    archive.save_to(bytes);
   } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot write the checkpoint (" + tmp + ")");
+    throw std::runtime_error(path + ": cannot serialise the checkpoint: " + e.what());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename " + tmp + " into place");
-  }
+  write_file_atomic(path, bytes.str());
 }
 
 CheckpointReader::CheckpointReader(const std::string& path, torch::Device device)

@@ -28,8 +28,8 @@ struct CheckpointState {
   double train_seconds = 0.0;  // time spent in steps so far
 };
 
-// Writes to path + ".tmp", then renames over path: a crash never leaves a half-written file
-// and an existing checkpoint survives a failed write.
+// Serialises in memory, then write_file_atomic (a temporary file renamed over path): a crash
+// never leaves a half-written file and an existing checkpoint survives a failed write.
 void save_checkpoint(const std::string& path, const CheckpointState& state, UNet& model,
                      UNet& ema, torch::optim::Optimizer* optimizer);
 

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <sstream>
 #include <stdexcept>
+
+#include "atomic_file.hpp"
 
 namespace ddpm::native {
 namespace {
@@ -141,9 +144,9 @@ Classifier load_or_train_classifier(const ImageSet& train, const ClassifierOptio
   // train, then write beside the target and rename: never a half-written cache file
   Classifier c = train_classifier(train, o);
   fs::create_directories(cache_dir);
-  const std::string tmp = file + ".tmp";
-  torch::save(c.net, tmp);
-  fs::rename(tmp, file);
+  std::ostringstream bytes;
+  torch::save(c.net, bytes);
+  write_file_atomic(file, bytes.str());
   c.file = file;
   return c;
 }

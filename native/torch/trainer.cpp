@@ -218,6 +218,13 @@ TrainResult train(const TrainOptions& options) {
 
   // resume: the configuration comes from the checkpoint
   std::unique_ptr<CheckpointReader> reader;
+  const std::string own = o.out_dir + "/checkpoint.ckpt";
+  std::error_code ec;
+  if (!o.resume.empty() && std::filesystem::exists(own, ec) &&
+      !std::filesystem::equivalent(own, o.resume, ec))
+    throw std::invalid_argument("--out " + o.out_dir + " already holds another run's " +
+                                "checkpoint.ckpt, which this run would replace; resume that " +
+                                "one (--resume " + own + ") or give another --out");
   if (!o.resume.empty()) {
     reader = std::make_unique<CheckpointReader>(o.resume, device);
     o.model = reader->state().model;

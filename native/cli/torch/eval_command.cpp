@@ -82,10 +82,16 @@ void check_args(const EvalArgs& a) {
     throw std::invalid_argument("--data " + a.data + ": not a folder");
   if (!a.model.empty() && !std::filesystem::is_regular_file(a.model))
     throw std::invalid_argument("--model " + a.model + ": no such file");
-  if (!a.json.empty() && a.json != "-") require_parent_folder("--json", a.json);
+  if (!a.json.empty() && a.json != "-") {
+    require_writable_parent("--json", a.json);
+    if (!a.model.empty()) require_distinct("--json", a.json, "--model", a.model);
+  }
   std::error_code ec;
   if (std::filesystem::exists(a.cache, ec) && !std::filesystem::is_directory(a.cache, ec))
     throw std::invalid_argument("--cache " + a.cache + ": not a folder");
+  // a new cache folder must be possible before the classifier trains for minutes; an existing
+  // one may be read-only when it already holds the classifier
+  if (!std::filesystem::exists(a.cache, ec)) require_creatable_folder("--cache", a.cache);
 }
 
 native::ImageSet load_split(const std::string& dir, const std::string& split) {

@@ -2,6 +2,7 @@
 // agrees within 1e-3, frames and raw output are written, and bad input exits 2 leaving no file.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -182,6 +183,47 @@ TEST_CASE("ddpm sample writes one frame per step", "[cli][sample]") {
   CHECK(fs::exists(work_dir() / "quiet.png"));
 }
 
+TEST_CASE("ddpm sample outputs: a link is written through, a FIFO is refused, frames kept",
+          "[cli][sample]") {
+  const std::string model = write_model("uncond.json", 0);
+  const fs::path dir = work_dir() / "outputs";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "frames");
+  const std::string common = "--model " + model + " --n 2 --steps 2 --quiet";
+
+  // a link: its target gets the grid, the link stays a link
+  std::ofstream(dir / "target.png") << "old";
+  fs::create_symlink(dir / "target.png", dir / "link.png");
+  REQUIRE(run(common + " --out " + (dir / "link.png").string()).code == 0);
+  CHECK(fs::is_symlink(dir / "link.png"));
+  CHECK(read_text((dir / "target.png").string()).rfind("\x89PNG", 0) == 0);
+
+  // a FIFO (or a device) is refused before sampling and stays what it was
+  REQUIRE(mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  const Result fifo = run(common + " --out " + (dir / "fifo").string());
+  CHECK(fifo.code == 2);
+  CHECK_THAT(fifo.err, Catch::Contains("not a regular file"));
+  CHECK(fs::is_fifo(dir / "fifo"));
+  fs::create_symlink(dir / "nowhere.png", dir / "dangling.png");
+  CHECK_THAT(run(common + " --out " + (dir / "dangling.png").string()).err,
+             Catch::Contains("a link that leads to no file"));
+
+  // the grid may not take a frame's name in the --frames folder
+  const Result frame = run(common + " --frames " + (dir / "frames").string() + " --out " +
+                           (dir / "frames" / "frame_0001.png").string());
+  CHECK(frame.code == 2);
+  CHECK_THAT(frame.err, Catch::Contains("a frame would be overwritten"));
+
+  // seeds are decimal: 010 is ten (CLI11 alone read it as octal 8); a huge --columns is fine
+  const std::string raw = " --out " + (dir / "s.png").string() + " --raw ";
+  REQUIRE(run(common + " --seed 010 --columns 2147483647" + raw + (dir / "a.f32").string()).code ==
+          0);
+  REQUIRE(run(common + " --seed 10" + raw + (dir / "b.f32").string()).code == 0);
+  REQUIRE(run(common + " --seed 8" + raw + (dir / "c.f32").string()).code == 0);
+  CHECK(read_raw((dir / "a.f32").string()) == read_raw((dir / "b.f32").string()));
+  CHECK(read_raw((dir / "a.f32").string()) != read_raw((dir / "c.f32").string()));
+}
+
 TEST_CASE("ddpm sample --label each gives sample i the class i mod K, with its own noise",
           "[cli][sample]") {
   const std::string model = write_model("cond.json", 3);
@@ -261,6 +303,9 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
       {"--model " + cond + " --raw ''", "--raw: empty value"},
       {"--model " + cond + " --frames ''", "--frames: empty value"},
       {"--model " + cond + " --n 0x10", "--n: expected a decimal integer"},
+      {"--model " + cond + " --mod " + cond, "not expected: "},  // the misspelt --mod, not
+      {"--mod " + cond, "not expected: "},                       // "--model is required"
+      {"--model " + cond + " --frames /proc", "--frames /proc: the folder is not writable"},
   };
   for (const Bad& c : cases) {
     const Result r = run(c.args + to);
@@ -268,7 +313,8 @@ TEST_CASE("ddpm sample refuses bad input with exit 2, naming the flag, writing n
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains(c.expect));
     CHECK_FALSE(fs::exists(out));
-    CHECK_FALSE(fs::exists(out.string() + ".tmp"));
+    for (const auto& e : fs::directory_iterator(work_dir()))  // no temporary file left
+      CHECK_FALSE(e.path().extension() == ".tmp");
   }
 
   // --raw onto --out

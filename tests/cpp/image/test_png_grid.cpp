@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "image/png_grid.hpp"
 
 #define STB_IMAGE_STATIC
@@ -100,7 +101,7 @@ TEST_CASE("bad layouts are refused, and a written grid leaves no temporary file"
   std::stringstream bytes;
   bytes << in.rdbuf();
   CHECK(decode(bytes.str()).w == 4 + 2 * 2);
-  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  CHECK_FALSE(std::filesystem::exists(ddpm::temp_path_for(path)));
   CHECK_THROWS_AS(ddpm::write_png_grid((dir / "no/such/dir/x.png").string(), images.data(), g),
                   std::runtime_error);
 }

@@ -147,7 +147,7 @@ TEST_CASE("a real checkpoint passes, loads and resumes; one changed byte in it i
   bytes[find(bytes, "r\x00\x01\x00\x00"s, find(bytes, "/data.pkl")) + 4] = 0x09;
   write(dir + "/memo.ckpt", bytes);
   CHECK(refusal(dir + "/memo.ckpt") ==
-        dir + "/memo.ckpt: corrupt ddpm checkpoint (CRC mismatch in checkpoint.ckpt/data.pkl)");
+        dir + "/memo.ckpt: corrupt ddpm checkpoint (CRC mismatch in archive/data.pkl)");
 }
 
 // Not run by default: rewrites tests/fuzz/regressions/checkpoint/ (the fuzz replay's inputs).

@@ -202,6 +202,17 @@ TEST_CASE("a finished run exports, and a second run does not overwrite its check
   CHECK_THAT(more.err, Catch::Contains("--base-channels, --schedule not used"));
   CHECK(read_file(dir + "/o/checkpoint.ckpt") != ckpt);
 
+  // another run's checkpoint resumed into this --out: refused, this run's checkpoint kept
+  const auto now = read_file(dir + "/o/checkpoint.ckpt");
+  std::filesystem::create_directories(dir + "/other");
+  std::filesystem::copy_file(dir + "/o/checkpoint.ckpt", dir + "/other/copy.ckpt");
+  auto foreign = ddpm_cli("train --resume '" + dir + "/other/copy.ckpt' --data '" + data +
+                              "' --out '" + dir + "/o'" + kSmall,
+                          dir);
+  CHECK(foreign.status == 2);
+  CHECK_THAT(foreign.err, Catch::Contains("already holds another run's checkpoint.ckpt"));
+  CHECK(read_file(dir + "/o/checkpoint.ckpt") == now);
+
   // a real checkpoint cut in half: refused, the existing output untouched
   write_bytes(dir + "/cut.ckpt",
               std::vector<uint8_t>(ckpt.begin(), ckpt.begin() + ckpt.size() / 2));
@@ -236,5 +247,6 @@ TEST_CASE("a finished run exports, and a second run does not overwrite its check
   auto empty = ddpm_cli("export '" + dir + "/o/checkpoint.ckpt' --out ''", dir);
   CHECK(empty.status == 2);
   CHECK_THAT(empty.err, Catch::Contains("--out"));
-  CHECK_FALSE(std::filesystem::exists(dir + "/o.tmp"));
+  for (const auto& e : std::filesystem::directory_iterator(dir))  // no temporary file left
+    CHECK_FALSE(e.path().extension() == ".tmp");
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "atomic_file.hpp"
 #include "engine/unet_engine.hpp"
 #include "torch/evaluation.hpp"
 #include "torch/unet.hpp"
@@ -97,7 +98,7 @@ TEST_CASE("eval on a tiny model and real digits: finite, reproducible, cached cl
   native::Classifier c1 = native::load_or_train_classifier(train, co, cache, "mnist");
   REQUIRE(c1.trained);
   REQUIRE(std::filesystem::exists(c1.file));
-  CHECK_FALSE(std::filesystem::exists(c1.file + ".tmp"));
+  CHECK_FALSE(std::filesystem::exists(ddpm::temp_path_for(c1.file)));
   native::Classifier c2 = native::load_or_train_classifier(train, co, cache, "mnist");
   CHECK_FALSE(c2.trained);  // read from the cache
   CHECK(c2.file == c1.file);
@@ -180,10 +181,14 @@ TEST_CASE("ddpm eval refuses a bad model or setting before it trains the classif
   const std::string shipped = std::string(DDPM_SOURCE_DIR) + "/web/models/mnist-base12.json";
   const std::string text = read_file(shipped);
   std::ofstream(dir + "/truncated.json") << text.substr(0, text.size() / 2);
+  std::ofstream(dir + "/m.json") << text;
   for (auto [args, expect] : std::vector<std::pair<std::string, std::string>>{
            {"--model '" + dir + "/truncated.json'", "not valid JSON"},
            {"--model '" + shipped + "' --steps 2000", "steps"},
-           {"--model '" + shipped + "' --sampler ddim,ddpm --steps 50,1001", "steps"}}) {
+           {"--model '" + shipped + "' --sampler ddim,ddpm --steps 50,1001", "steps"},
+           {"--model '" + dir + "/m.json' --json '" + dir + "/m.json'",
+            "--json " + dir + "/m.json: the same file as --model"},
+           {"--model '" + shipped + "' --json /proc/ddpm-eval.json", "not writable"}}) {
     INFO(args);
     const std::string cmd = "'" + bin + "' eval " + args + " --data '" + mnist_dir() +
                             "' --cache '" + dir + "/cache' >/dev/null 2>'" + dir + "/err'";
@@ -193,6 +198,15 @@ TEST_CASE("ddpm eval refuses a bad model or setting before it trains the classif
     // no classifier was trained (or even its cache folder made) for a run that cannot go on
     CHECK_FALSE(std::filesystem::exists(dir + "/cache"));
   }
+  CHECK(read_file(dir + "/m.json") == text);
+
+  // a cache folder that cannot be made: refused before the classifier trains
+  const std::string cmd = "'" + bin + "' eval --data '" + mnist_dir() +
+                          "' --cache /proc/ddpm-cache/x >/dev/null 2>'" + dir + "/err'";
+  const int raw = std::system(cmd.c_str());
+  CHECK((WIFEXITED(raw) ? WEXITSTATUS(raw) : -1) == 2);
+  CHECK_THAT(read_file(dir + "/err"),
+             Catch::Contains("--cache /proc/ddpm-cache/x: cannot create"));
 }
 
 TEST_CASE("every model web/models/index.json lists loads, validates and runs", "[eval][shipped]") {
