@@ -202,6 +202,10 @@ void validate(const ModelConfig& c) {
     if (!found)
       fail("attention_resolutions[" + std::to_string(i) + "]",
            "a feature-map height of this model (" + heights + ")", r);
+    for (size_t j = 0; j < i; ++j)
+      if (c.attention_resolutions[j] == r)
+        fail("attention_resolutions[" + std::to_string(i) + "]",
+             "a height not listed before (it repeats entry " + std::to_string(j) + ")", r);
   }
   if (c.num_classes < 0 || c.num_classes > kMaxClasses)
     fail("num_classes", "0.." + std::to_string(kMaxClasses), c.num_classes);

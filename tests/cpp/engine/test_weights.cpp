@@ -158,6 +158,9 @@ TEST_CASE("validate refuses configurations outside the limits, naming the field"
   c = {}, c.attention_resolutions = {5};  // heights are 28, 14, 7: 5 would add no attention
   CHECK_THAT(message(c),
              Catch::Contains("model.attention_resolutions[0]") && Catch::Contains("28, 14, 7"));
+  c = {}, c.attention_resolutions = {7, 14, 7};
+  CHECK_THAT(message(c), Catch::Contains("model.attention_resolutions[2]: expected a height not "
+                                         "listed before (it repeats entry 0), got 7"));
   c = {}, c.num_classes = 1001;
   CHECK_THAT(message(c), Catch::Contains("model.num_classes"));
   c = {}, c.channel_mult = std::vector<int>(17, 1), c.height = c.width = 256;
