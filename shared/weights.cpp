@@ -405,6 +405,8 @@ Weights parse_weights(const std::string& json_text) {
     doc = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
     fail("(file)", "not valid JSON: " + printable(e.what()));
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond double, e.g. 1e400
+    fail("(file)", "a number out of range: " + printable(e.what()));
   }
   require_object(doc, "(document)");
   refuse_unknown_keys(doc, "", {"format", "version", "model", "schedule", "training", "tensors"});
@@ -430,7 +432,8 @@ Weights load_weights(const std::string& path) {
   // a regular file only: a folder "opens" with a huge size, a FIFO would block the read
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    throw std::runtime_error("weights file " + path + ": not a regular file (a folder?)");
+    throw std::runtime_error("weights file " + path +
+                             ": not a regular file (a folder, FIFO or device)");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error("weights file " + path + ": cannot open for reading");
   const std::streamoff size = in.tellg();

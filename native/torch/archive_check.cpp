@@ -82,7 +82,7 @@ void Archive::check() {
   // limit, with room for the end record
   std::error_code ec;
   if (std::filesystem::exists(path_, ec) && !std::filesystem::is_regular_file(path_, ec))
-    fail("not a", "not a regular file (a folder?)");
+    fail("not a", "not a regular file (a folder, FIFO or device)");
   in_.open(path_, std::ios::binary | std::ios::ate);
   const std::streamoff end = in_ ? std::streamoff(in_.tellg()) : -1;
   if (end < 0) fail("unreadable", "cannot read the file");

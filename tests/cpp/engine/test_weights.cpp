@@ -301,6 +301,19 @@ TEST_CASE("bad header, model and schedule fields are refused naming the field", 
     CHECK(w.schedule.timesteps == 500);
     CHECK(w.schedule.cosine_s == 0.008);
   }
+  SECTION("a number beyond double") {
+    std::string text = good_doc().dump();
+    const std::string key = "\"timesteps\":";
+    const size_t at = text.find(key) + key.size();
+    text.replace(at, text.find_first_of(",}", at) - at, "1e400");
+    try {
+      ddpm::parse_weights(text);
+      FAIL("no error");
+    } catch (const std::runtime_error& e) {
+      CHECK_THAT(std::string(e.what()),
+                 Catch::Contains("a number out of range") && Catch::Contains("1e400"));
+    }
+  }
   SECTION("not JSON at all") {
     CHECK_THAT(parse_error(json("x")), Catch::Contains("(document)"));
     try {
