@@ -1,6 +1,7 @@
 // Output files written to a temporary file, then renamed into place.
 #include "atomic_file.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,11 +39,21 @@ std::string temp_path_for(const std::string& target) {
   return target + "." + std::to_string(static_cast<long>(getpid())) + ".tmp";
 }
 
+int create_new_file(const std::string& path) {
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return -1;
+  return open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string target = output_target(path);
   const std::string tmp = temp_path_for(target);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  const int fd = create_new_file(tmp);
+  std::FILE* f = fd < 0 ? nullptr : fdopen(fd, "wb");
+  if (!f) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) close(fd);
+    throw std::runtime_error("cannot write " + tmp + ": " + why);
+  }
   const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   const bool closed = std::fclose(f) == 0;
   if (!written || !closed) {

@@ -16,6 +16,11 @@ std::string output_target(const std::string& path);
 // two processes writing the same output never write into one temporary file.
 std::string temp_path_for(const std::string& target);
 
+// Creates `path` as a new, empty file for writing and returns its descriptor, or -1 with
+// errno set: whatever is at `path` (a stale temporary file, a planted link or FIFO) is first
+// removed, then the file is made with O_EXCL | O_NOFOLLOW, so no link is followed.
+int create_new_file(const std::string& path);
+
 // Writes `bytes` to temp_path_for(output_target(path)), then renames it over the target; on
 // failure removes the temporary file and throws std::runtime_error naming the file. No fsync:
 // a power loss right after the rename can still lose the new file (docs/limits.md).

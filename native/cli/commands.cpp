@@ -2,7 +2,9 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <regex>
 #include <stdexcept>
@@ -39,8 +41,12 @@ std::string check_value(const std::string& type, std::string& value) {
   if (type != "INT" && type != "UINT" && type != "FLOAT") return "";
   static const std::regex integer("[+-]?[0-9]+"), natural("[+]?[0-9]+"),
       real("[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?");
-  if (type == "FLOAT")
-    return std::regex_match(value, real) ? "" : "expected a decimal number, got '" + value + "'";
+  if (type == "FLOAT") {
+    if (!std::regex_match(value, real)) return "expected a decimal number, got '" + value + "'";
+    return std::isfinite(std::strtod(value.c_str(), nullptr))
+               ? ""
+               : "'" + value + "' is beyond the range of a double";
+  }
   if (!std::regex_match(value, type == "INT" ? integer : natural))
     return std::string("expected a decimal integer") + (type == "UINT" ? " >= 0" : "") +
            ", got '" + value + "'";

@@ -1,6 +1,8 @@
 // Checks of output folders and files before long work starts.
 #include "cli/output_checks.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -30,10 +32,10 @@ void require_parent_folder(const std::string& flag, const std::string& path) {
 void require_writable_parent(const std::string& flag, const std::string& path) {
   require_parent_folder(flag, path);
   const std::string probe = temp_path_for(output_target(path)) + ".write-test";
-  std::FILE* f = std::fopen(probe.c_str(), "wb");
-  if (!f) throw std::invalid_argument(flag + " " + path + ": its folder is not writable");
-  std::fclose(f);
-  std::remove(probe.c_str());
+  const int fd = create_new_file(probe);
+  if (fd < 0) throw std::invalid_argument(flag + " " + path + ": its folder is not writable");
+  close(fd);
+  unlink(probe.c_str());
 }
 
 void require_distinct(const std::string& flag, const std::string& path,
@@ -59,10 +61,10 @@ void require_folder(const std::string& flag, const std::string& dir) {
 void require_writable_folder(const std::string& flag, const std::string& dir) {
   require_folder(flag, dir);
   const std::string probe = temp_path_for(dir + "/.ddpm") + ".write-test";
-  std::FILE* f = std::fopen(probe.c_str(), "wb");
-  if (!f) throw std::invalid_argument(flag + " " + dir + ": the folder is not writable");
-  std::fclose(f);
-  std::remove(probe.c_str());
+  const int fd = create_new_file(probe);
+  if (fd < 0) throw std::invalid_argument(flag + " " + dir + ": the folder is not writable");
+  close(fd);
+  unlink(probe.c_str());
 }
 
 void require_creatable_folder(const std::string& flag, const std::string& dir) {
@@ -70,8 +72,12 @@ void require_creatable_folder(const std::string& flag, const std::string& dir) {
   if (dir.empty()) throw std::invalid_argument(flag + ": expected a folder, got ''");
   std::error_code ec;
   fs::path existing = fs::absolute(dir, ec).lexically_normal();
-  while (!fs::exists(existing, ec) && existing.has_relative_path())
+  while (!fs::exists(existing, ec) && existing.has_relative_path()) {
+    if (fs::is_symlink(fs::symlink_status(existing, ec)))
+      throw std::invalid_argument(flag + " " + dir + ": " + existing.string() +
+                                  " is a link that leads nowhere");
     existing = existing.parent_path();
+  }
   if (!fs::is_directory(existing, ec))
     throw std::invalid_argument(flag + " " + dir + ": " + existing.string() + " is not a folder");
   // a folder made and removed again where the first missing one would go

@@ -87,6 +87,15 @@ void check_args(const SampleArgs& a) {
     if (fs::equivalent(out_dir, a.frames, ec) && name.rfind("frame_", 0) == 0)
       throw std::invalid_argument("--out " + a.out + ": a frame_ name in the --frames folder " +
                                   a.frames + " (a frame would be overwritten)");
+    // frames already there are replaced; one that is a FIFO, folder or dangling link is not
+    for (const auto& entry : fs::directory_iterator(a.frames, ec))
+      if (entry.path().filename().string().rfind("frame_", 0) == 0) {
+        try {
+          output_target(entry.path().string());
+        } catch (const std::runtime_error& e) {
+          throw std::invalid_argument(std::string("--frames: ") + e.what());
+        }
+      }
   }
 }
 

@@ -3,6 +3,7 @@
 #include "torch/checkpoint.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -55,6 +56,9 @@ void save_checkpoint(const std::string& path, const CheckpointState& state, UNet
 
 CheckpointReader::CheckpointReader(const std::string& path, torch::Device device)
     : path_(path) {
+  std::error_code ec;  // a FIFO would block the open, a folder "opens"
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw std::invalid_argument(path + ": not a regular file (a folder, FIFO or device)");
   if (FILE* f = std::fopen(path.c_str(), "rb"))
     std::fclose(f);
   else

@@ -125,7 +125,11 @@ Classifier load_or_train_classifier(const ImageSet& train, const ClassifierOptio
   const std::string file =
       (fs::path(cache_dir) / ("classifier-" + name + "-" + classifier_key(train, o) + ".pt"))
           .string();
-  if (fs::exists(file)) {
+  std::error_code ec;
+  if (fs::exists(file, ec) && !fs::is_regular_file(file, ec))
+    throw std::invalid_argument("classifier cache " + file +
+                                ": not a regular file (a folder, FIFO or device)");
+  if (fs::exists(file, ec)) {
     Classifier c;
     c.channels = train.channels, c.height = train.height, c.width = train.width;
     c.classes = train.num_labels();

@@ -20,6 +20,7 @@
 #include <malloc.h>
 #endif
 
+#include "atomic_file.hpp"
 #include "image/png_grid.hpp"
 #include "sampler.hpp"
 #include "torch/checkpoint.hpp"
@@ -128,6 +129,35 @@ void check_options(const TrainOptions& o) {
   need(!o.data_dir.empty(), "--data is required");
 }
 
+// The files this run writes into an existing --out (its log, checkpoint, model and sample
+// grids), checked before any work: one that is a folder, FIFO, device or dangling link would
+// fail only after the training, or block on open.
+void check_out_files(const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(out_dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw std::invalid_argument("--out " + out_dir + ": " + ec.message());
+  if (!fs::exists(status)) {
+    if (fs::is_symlink(fs::symlink_status(out_dir, ec)))
+      throw std::invalid_argument("--out " + out_dir + ": a link that leads nowhere");
+    return;
+  }
+  if (!fs::is_directory(status))
+    throw std::invalid_argument("--out " + out_dir + ": not a folder");
+  for (const auto& entry : fs::directory_iterator(out_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool grid = name.rfind("samples-", 0) == 0 && entry.path().extension() == ".png";
+    if (!grid && name != "checkpoint.ckpt" && name != "model.json" && name != "train.log")
+      continue;
+    try {
+      output_target(entry.path().string());
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(std::string("--out: ") + e.what());
+    }
+  }
+}
+
 // The output folder: created if needed (with its parents, as mkdir -p) and writable;
 // train.log opens for append. Called once the options and the data have been checked, so that
 // a refused run leaves no folder behind.
@@ -136,12 +166,11 @@ std::ofstream open_log(const std::string& out_dir) {
   std::filesystem::create_directories(out_dir, ec);
   if (!std::filesystem::is_directory(out_dir))
     throw std::invalid_argument("--out " + out_dir + ": cannot create the folder");
-  const std::string probe = out_dir + "/.write-test.tmp";
-  {
-    std::ofstream f(probe);
-    if (!f) throw std::invalid_argument("--out " + out_dir + ": folder is not writable");
-  }
-  std::remove(probe.c_str());
+  const std::string probe = temp_path_for(out_dir + "/.ddpm") + ".write-test";
+  const int fd = create_new_file(probe);
+  if (fd < 0) throw std::invalid_argument("--out " + out_dir + ": folder is not writable");
+  close(fd);
+  unlink(probe.c_str());
   std::ofstream log(out_dir + "/train.log", std::ios::app);
   if (!log) throw std::invalid_argument("--out " + out_dir + ": cannot open train.log");
   return log;
@@ -217,14 +246,16 @@ TrainResult train(const TrainOptions& options) {
 #endif
 
   // resume: the configuration comes from the checkpoint
+  check_out_files(o.out_dir);
   std::unique_ptr<CheckpointReader> reader;
   const std::string own = o.out_dir + "/checkpoint.ckpt";
   std::error_code ec;
   if (!o.resume.empty() && std::filesystem::exists(own, ec) &&
       !std::filesystem::equivalent(own, o.resume, ec))
-    throw std::invalid_argument("--out " + o.out_dir + " already holds another run's " +
-                                "checkpoint.ckpt, which this run would replace; resume that " +
-                                "one (--resume " + own + ") or give another --out");
+    throw std::invalid_argument("--out " + o.out_dir + " already holds a checkpoint.ckpt " +
+                                "other than the --resume file, which this run would " +
+                                "replace; resume that one (--resume " + own +
+                                ") or give another --out");
   if (!o.resume.empty()) {
     reader = std::make_unique<CheckpointReader>(o.resume, device);
     o.model = reader->state().model;

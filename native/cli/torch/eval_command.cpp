@@ -85,7 +85,21 @@ void check_args(const EvalArgs& a) {
   if (!a.json.empty() && a.json != "-") {
     require_writable_parent("--json", a.json);
     if (!a.model.empty()) require_distinct("--json", a.json, "--model", a.model);
+    // the data set's files and the cached classifiers are inputs too
+    std::error_code ec;
+    const auto folder = std::filesystem::absolute(a.json, ec).parent_path();
+    for (const std::string* input : {&a.data, &a.cache})
+      if (std::filesystem::equivalent(folder, *input, ec))
+        throw std::invalid_argument("--json " + a.json + ": in the folder " + *input +
+                                    ", whose files are inputs; write it elsewhere");
   }
+  // the data set's name is part of the cache file's name
+  if (!a.dataset.empty() &&
+      (a.dataset[0] == '.' ||
+       a.dataset.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789._-") != std::string::npos))
+    throw std::invalid_argument("--dataset " + a.dataset +
+                                ": expected letters, digits, '.', '_' or '-' (not first '.')");
   std::error_code ec;
   if (std::filesystem::exists(a.cache, ec) && !std::filesystem::is_directory(a.cache, ec))
     throw std::invalid_argument("--cache " + a.cache + ": not a folder");

@@ -154,6 +154,7 @@ TEST_CASE("bad input names the flag, exits 2 and prints nothing to stdout", "[cl
       {"timesteps --steps ' 5'", "--steps: expected a decimal integer"},
       {"schedule --beta-end 0x1p-6", "--beta-end: expected a decimal number"},
       {"schedule --beta-end inf", "--beta-end: expected a decimal number"},
+      {"schedule --beta-end 1e400", "--beta-end: '1e400' is beyond the range of a double"},
       {"schedule --format ''", "--format: empty value"},
       {"shedule --timesteps 10", "unknown command 'shedule'; the commands: "},
   };

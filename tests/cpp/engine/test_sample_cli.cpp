@@ -208,6 +208,24 @@ TEST_CASE("ddpm sample outputs: a link is written through, a FIFO is refused, fr
   CHECK_THAT(run(common + " --out " + (dir / "dangling.png").string()).err,
              Catch::Contains("a link that leads to no file"));
 
+  // a link planted at the temporary name (NAME.PID.tmp) is not followed
+  std::ofstream(dir / "victim.txt") << "keep";
+  const std::string planted = "cd " + dir.string() +
+                              " && bash -c 'ln -s victim.txt new.png.$$.tmp" + " && exec " +
+                              kDdpm + " sample " + common + " --out new.png'";
+  REQUIRE(std::system(planted.c_str()) == 0);
+  CHECK(read_text((dir / "victim.txt").string()) == "keep");
+  CHECK_FALSE(fs::is_symlink(dir / "new.png"));
+  CHECK(read_text((dir / "new.png").string()).rfind("\x89PNG", 0) == 0);
+
+  // a frame name taken by a FIFO: refused before sampling
+  REQUIRE(mkfifo((dir / "frames" / "frame_0002.png").c_str(), 0600) == 0);
+  const Result fifo_frame = run(common + " --frames " + (dir / "frames").string() + " --out " +
+                                (dir / "g.png").string());
+  CHECK(fifo_frame.code == 2);
+  CHECK_THAT(fifo_frame.err, Catch::Contains("--frames: ") && Catch::Contains("not a regular"));
+  fs::remove(dir / "frames" / "frame_0002.png");
+
   // the grid may not take a frame's name in the --frames folder
   const Result frame = run(common + " --frames " + (dir / "frames").string() + " --out " +
                            (dir / "frames" / "frame_0001.png").string());

@@ -2,6 +2,7 @@
 // status, and no existing file overwritten or lost.
 #include "native_test_util.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 using ddpm::testing::idx_bytes;
@@ -210,8 +211,21 @@ TEST_CASE("a finished run exports, and a second run does not overwrite its check
                               "' --out '" + dir + "/o'" + kSmall,
                           dir);
   CHECK(foreign.status == 2);
-  CHECK_THAT(foreign.err, Catch::Contains("already holds another run's checkpoint.ckpt"));
+  CHECK_THAT(foreign.err,
+             Catch::Contains("already holds a checkpoint.ckpt other than the --resume file"));
   CHECK(read_file(dir + "/o/checkpoint.ckpt") == now);
+
+  // a FIFO as the checkpoint, or among the files train writes into --out: refused, no hang
+  REQUIRE(mkfifo((dir + "/fifo.ckpt").c_str(), 0600) == 0);
+  auto fifo = ddpm_cli("export '" + dir + "/fifo.ckpt' --out '" + dir + "/f.json'", dir);
+  CHECK(fifo.status == 2);
+  CHECK_THAT(fifo.err, Catch::Contains("not a regular file"));
+  std::filesystem::create_directories(dir + "/fifo-out");
+  REQUIRE(mkfifo((dir + "/fifo-out/model.json").c_str(), 0600) == 0);
+  auto fifo_out =
+      ddpm_cli("train --data '" + data + "' --out '" + dir + "/fifo-out'" + kSmall, dir);
+  CHECK(fifo_out.status == 2);
+  CHECK_THAT(fifo_out.err, Catch::Contains("model.json") && Catch::Contains("not a regular"));
 
   // a real checkpoint cut in half: refused, the existing output untouched
   write_bytes(dir + "/cut.ckpt",

@@ -188,7 +188,10 @@ TEST_CASE("ddpm eval refuses a bad model or setting before it trains the classif
            {"--model '" + shipped + "' --sampler ddim,ddpm --steps 50,1001", "steps"},
            {"--model '" + dir + "/m.json' --json '" + dir + "/m.json'",
             "--json " + dir + "/m.json: the same file as --model"},
-           {"--model '" + shipped + "' --json /proc/ddpm-eval.json", "not writable"}}) {
+           {"--model '" + shipped + "' --json /proc/ddpm-eval.json", "not writable"},
+           {"--model '" + shipped + "' --json '" + mnist_dir() + "/r.json'",
+            "whose files are inputs"},
+           {"--model '" + shipped + "' --dataset ../escape", "--dataset ../escape: expected"}}) {
     INFO(args);
     const std::string cmd = "'" + bin + "' eval " + args + " --data '" + mnist_dir() +
                             "' --cache '" + dir + "/cache' >/dev/null 2>'" + dir + "/err'";
