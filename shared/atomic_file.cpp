@@ -44,6 +44,15 @@ int create_new_file(const std::string& path) {
   return open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 }
 
+bool can_create_file_in(const std::string& dir) {
+  const std::string probe = temp_path_for(dir + "/.ddpm") + ".write-test";
+  const int fd = create_new_file(probe);
+  if (fd < 0) return false;
+  close(fd);
+  unlink(probe.c_str());
+  return true;
+}
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string target = output_target(path);
   const std::string tmp = temp_path_for(target);

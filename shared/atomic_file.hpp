@@ -21,6 +21,10 @@ std::string temp_path_for(const std::string& target);
 // removed, then the file is made with O_EXCL | O_NOFOLLOW, so no link is followed.
 int create_new_file(const std::string& path);
 
+// True when a new file can be made in the folder `dir`: a probe file made (create_new_file)
+// and removed again.
+bool can_create_file_in(const std::string& dir);
+
 // Writes `bytes` to temp_path_for(output_target(path)), then renames it over the target; on
 // failure removes the temporary file and throws std::runtime_error naming the file. No fsync:
 // a power loss right after the rename can still lose the new file (docs/limits.md).

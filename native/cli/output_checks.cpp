@@ -1,8 +1,6 @@
 // Checks of output folders and files before long work starts.
 #include "cli/output_checks.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -31,11 +29,9 @@ void require_parent_folder(const std::string& flag, const std::string& path) {
 
 void require_writable_parent(const std::string& flag, const std::string& path) {
   require_parent_folder(flag, path);
-  const std::string probe = temp_path_for(output_target(path)) + ".write-test";
-  const int fd = create_new_file(probe);
-  if (fd < 0) throw std::invalid_argument(flag + " " + path + ": its folder is not writable");
-  close(fd);
-  unlink(probe.c_str());
+  const std::string dir = std::filesystem::path(output_target(path)).parent_path().string();
+  if (!can_create_file_in(dir.empty() ? "." : dir))
+    throw std::invalid_argument(flag + " " + path + ": its folder is not writable");
 }
 
 void require_distinct(const std::string& flag, const std::string& path,
@@ -60,11 +56,8 @@ void require_folder(const std::string& flag, const std::string& dir) {
 
 void require_writable_folder(const std::string& flag, const std::string& dir) {
   require_folder(flag, dir);
-  const std::string probe = temp_path_for(dir + "/.ddpm") + ".write-test";
-  const int fd = create_new_file(probe);
-  if (fd < 0) throw std::invalid_argument(flag + " " + dir + ": the folder is not writable");
-  close(fd);
-  unlink(probe.c_str());
+  if (!can_create_file_in(dir))
+    throw std::invalid_argument(flag + " " + dir + ": the folder is not writable");
 }
 
 void require_creatable_folder(const std::string& flag, const std::string& dir) {

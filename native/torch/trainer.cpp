@@ -166,11 +166,8 @@ std::ofstream open_log(const std::string& out_dir) {
   std::filesystem::create_directories(out_dir, ec);
   if (!std::filesystem::is_directory(out_dir))
     throw std::invalid_argument("--out " + out_dir + ": cannot create the folder");
-  const std::string probe = temp_path_for(out_dir + "/.ddpm") + ".write-test";
-  const int fd = create_new_file(probe);
-  if (fd < 0) throw std::invalid_argument("--out " + out_dir + ": folder is not writable");
-  close(fd);
-  unlink(probe.c_str());
+  if (!can_create_file_in(out_dir))
+    throw std::invalid_argument("--out " + out_dir + ": folder is not writable");
   std::ofstream log(out_dir + "/train.log", std::ios::app);
   if (!log) throw std::invalid_argument("--out " + out_dir + ": cannot open train.log");
   return log;
